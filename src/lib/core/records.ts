@@ -1,0 +1,147 @@
+/**
+ * The records Lathe keeps, as zod schemas: the same definitions validate what the studio reads back
+ * from IndexedDB, what the sync client sends and what the registry server accepts.
+ */
+import { z } from 'zod';
+
+export const id = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a UUID');
+export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hex digest');
+/** Milliseconds since the Unix epoch. */
+export const timestamp = z.number().int().nonnegative();
+
+export const COLUMN_TYPES = [
+  'integer',
+  'float',
+  'boolean',
+  'date',
+  'datetime',
+  'categorical',
+  'text',
+  'identifier'
+] as const;
+export const columnType = z.enum(COLUMN_TYPES);
+export type ColumnType = z.infer<typeof columnType>;
+
+export const columnSchema = z.object({
+  name: z.string().min(1),
+  type: columnType,
+  /** Cells that were empty or could not be read as `type`. */
+  missing: z.number().int().nonnegative(),
+  distinct: z.number().int().nonnegative().optional()
+});
+export type ColumnSchema = z.infer<typeof columnSchema>;
+
+/** Fields every record has; `stamps` holds the hybrid logical clock of each mutable field. */
+const base = {
+  id,
+  projectId: id,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  stamps: z.record(z.string(), z.string()).optional()
+};
+
+export const project = z.object({ ...base, name: z.string().min(1).max(200) });
+export type Project = z.infer<typeof project>;
+
+export const dataset = z.object({
+  ...base,
+  name: z.string().min(1).max(200),
+  latestVersionId: id.nullable(),
+  deleted: z.boolean().optional()
+});
+export type Dataset = z.infer<typeof dataset>;
+
+export const chunkRef = z.object({
+  hash: sha256,
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative()
+});
+export type ChunkRef = z.infer<typeof chunkRef>;
+
+/** Immutable: one imported or derived state of a dataset, stored as Arrow IPC chunks. */
+export const datasetVersion = z.object({
+  ...base,
+  datasetId: id,
+  /** SHA-256 over the chunk hashes in order: the version's content name. */
+  contentHash: sha256,
+  rowCount: z.number().int().nonnegative(),
+  columns: z.array(columnSchema),
+  chunks: z.array(chunkRef),
+  source: z.object({ name: z.string(), bytes: z.number().int().nonnegative(), format: z.string() })
+});
+export type DatasetVersion = z.infer<typeof datasetVersion>;
+
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export const backendName = z.enum(BACKENDS);
+export type BackendName = z.infer<typeof backendName>;
+
+export const task = z.enum(['classification', 'regression']);
+export type Task = z.infer<typeof task>;
+
+export const runSpec = z.object({
+  datasetId: id,
+  datasetVersionId: id,
+  target: z.string().min(1),
+  features: z.array(z.string().min(1)).min(1),
+  task,
+  model: z.enum(['logistic', 'linear']),
+  split: z.object({ testFraction: z.number().gt(0).lt(1), seed: z.number().int() }),
+  preprocessing: z.array(z.object({ kind: z.literal('standardize') })),
+  training: z.object({
+    epochs: z.number().int().min(1).max(10_000),
+    batchSize: z.number().int().min(1).max(65_536),
+    learningRate: z.number().positive(),
+    optimizer: z.literal('adam')
+  }),
+  seed: z.number().int()
+});
+export type RunSpec = z.infer<typeof runSpec>;
+
+export const adapterInfo = z.object({
+  vendor: z.string(),
+  architecture: z.string(),
+  description: z.string(),
+  isFallbackAdapter: z.boolean()
+});
+export type AdapterInfo = z.infer<typeof adapterInfo>;
+
+export const runEnvironment = z.object({
+  backend: backendName,
+  backendReason: z.string(),
+  adapter: adapterInfo.nullable(),
+  userAgent: z.string(),
+  libraries: z.record(z.string(), z.string()),
+  threads: z.number().int().nonnegative().optional(),
+  seed: z.number().int()
+});
+export type RunEnvironment = z.infer<typeof runEnvironment>;
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const runStatus = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof runStatus>;
+
+export const run = z.object({
+  ...base,
+  name: z.string().min(1).max(200),
+  status: runStatus,
+  spec: runSpec,
+  environment: runEnvironment.nullable(),
+  /** Final metrics on the held-out split, e.g. `{ accuracy: 0.93 }` or `{ rmse: 4.1 }`. */
+  metrics: z.record(z.string(), z.number()),
+  error: z.string().nullable(),
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable()
+});
+export type Run = z.infer<typeof run>;
+
+export const metricPoint = z.object({ step: z.number().int().nonnegative(), value: z.number(), time: timestamp });
+export type MetricPoint = z.infer<typeof metricPoint>;
+
+/** Immutable once the run ends: one named series (e.g. `loss`, `val_loss`) of a run. */
+export const metricSeries = z.object({
+  ...base,
+  runId: id,
+  name: z.string().min(1).max(100),
+  points: z.array(metricPoint)
+});
+export type MetricSeries = z.infer<typeof metricSeries>;

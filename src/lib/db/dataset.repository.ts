@@ -1,0 +1,116 @@
+/** Datasets and their immutable versions; a version's Arrow chunks are content-addressed blobs. */
+import { LatheError } from '../core/errors';
+import { uuidv7 } from '../core/ids';
+import type { ChunkRef, ColumnSchema, Dataset, DatasetVersion } from '../core/records';
+import { getDb } from './db';
+import { getClock } from './meta.repository';
+import { enqueue } from './outbox.repository';
+
+export interface NewVersionInput {
+  projectId: string;
+  /** Add a version to this dataset, or create a dataset with `name`. */
+  datasetId?: string;
+  name: string;
+  contentHash: string;
+  rowCount: number;
+  columns: ColumnSchema[];
+  chunks: Array<ChunkRef & { data: ArrayBuffer }>;
+  source: DatasetVersion['source'];
+}
+
+/**
+ * Store a new version: its chunk blobs, the version record, the dataset pointing at it and the
+ * outbox mutations, all in one transaction — a failure (quota included) leaves nothing half-written.
+ */
+export async function saveVersion(input: NewVersionInput): Promise<{ dataset: Dataset; version: DatasetVersion }> {
+  const db = getDb();
+  const clock = await getClock();
+  const now = Date.now();
+  return db.transaction('rw', [db.datasets, db.datasetVersions, db.blobs, db.outbox], async () => {
+    const existing = input.datasetId ? await db.datasets.get(input.datasetId) : undefined;
+    if (input.datasetId && !existing) throw new LatheError('dataset_missing', 'That dataset no longer exists.');
+    const datasetId = existing?.id ?? uuidv7();
+    const version: DatasetVersion = {
+      id: uuidv7(),
+      projectId: input.projectId,
+      datasetId,
+      contentHash: input.contentHash,
+      rowCount: input.rowCount,
+      columns: input.columns,
+      chunks: input.chunks.map(({ hash, rows, bytes }) => ({ hash, rows, bytes })),
+      source: input.source,
+      createdAt: now,
+      updatedAt: now
+    };
+    for (const chunk of input.chunks) {
+      if (!(await db.blobs.get(chunk.hash))) {
+        await db.blobs.put({ hash: chunk.hash, bytes: chunk.data, size: chunk.bytes, createdAt: now, uploaded: 0 });
+      }
+    }
+    await db.datasetVersions.add(version);
+    const stamp = clock.tick();
+    let dataset: Dataset;
+    if (existing) {
+      dataset = { ...existing, latestVersionId: version.id, updatedAt: now, stamps: { ...existing.stamps, latestVersionId: stamp } };
+      await db.datasets.put(dataset);
+    } else {
+      dataset = {
+        id: datasetId,
+        projectId: input.projectId,
+        name: input.name,
+        latestVersionId: version.id,
+        createdAt: now,
+        updatedAt: now,
+        stamps: { name: stamp, latestVersionId: stamp }
+      };
+      await db.datasets.add(dataset);
+      await enqueue(
+        { entity: 'dataset', op: 'insert', recordId: datasetId, projectId: input.projectId, fields: { ...dataset, latestVersionId: null }, blobs: [] },
+        stamp
+      );
+    }
+    // The version goes up (after its blobs) before the dataset is pointed at it.
+    await enqueue(
+      {
+        entity: 'datasetVersion',
+        op: 'insert',
+        recordId: version.id,
+        projectId: input.projectId,
+        fields: { ...version },
+        blobs: version.chunks.map((c) => c.hash)
+      },
+      stamp
+    );
+    await enqueue(
+      { entity: 'dataset', op: 'update', recordId: datasetId, projectId: input.projectId, fields: { latestVersionId: version.id }, blobs: [] },
+      stamp
+    );
+    return { dataset, version };
+  });
+}
+
+export async function listDatasets(projectId: string): Promise<Dataset[]> {
+  const rows = await getDb().datasets.where('projectId').equals(projectId).toArray();
+  return rows.filter((d) => !d.deleted).sort((a, b) => b.updatedAt - a.updatedAt);
+}
+
+export async function getDataset(id: string): Promise<Dataset | undefined> {
+  return getDb().datasets.get(id);
+}
+
+export async function getVersion(id: string): Promise<DatasetVersion | undefined> {
+  return getDb().datasetVersions.get(id);
+}
+
+export async function listVersions(datasetId: string): Promise<DatasetVersion[]> {
+  return getDb().datasetVersions.where('datasetId').equals(datasetId).reverse().sortBy('createdAt');
+}
+
+/** The Arrow IPC chunks of a version, in order. */
+export async function readVersionChunks(version: DatasetVersion): Promise<ArrayBuffer[]> {
+  const rows = await getDb().blobs.bulkGet(version.chunks.map((c) => c.hash));
+  return rows.map((row, i) => {
+    if (!row) throw new LatheError('blob_missing', `Chunk ${i + 1} of this dataset version is missing from this browser.`);
+    return row.bytes;
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * The studio's IndexedDB schema. Every schema change is a new `version(n)` with an upgrade function;
+ * versions are never edited once released.
+ */
+import Dexie, { type EntityTable } from 'dexie';
+import type { Dataset, DatasetVersion, MetricSeries, Project, Run } from '../core/records';
+import type { Mutation } from '../core/sync/mutation';
+
+export interface BlobRow {
+  /** SHA-256 of `bytes`. */
+  hash: string;
+  bytes: ArrayBuffer;
+  size: number;
+  createdAt: number;
+  /** Set once the registry server is known to have this blob. */
+  uploaded?: 0 | 1;
+}
+
+export interface OutboxRow {
+  seq?: number;
+  mutation: Mutation;
+  createdAt: number;
+  attempts: number;
+  lastError: string | null;
+}
+
+export interface MetaRow {
+  key: string;
+  value: unknown;
+}
+
+export class LatheDB extends Dexie {
+  projects!: EntityTable<Project, 'id'>;
+  datasets!: EntityTable<Dataset, 'id'>;
+  datasetVersions!: EntityTable<DatasetVersion, 'id'>;
+  blobs!: EntityTable<BlobRow, 'hash'>;
+  runs!: EntityTable<Run, 'id'>;
+  metricSeries!: EntityTable<MetricSeries, 'id'>;
+  outbox!: EntityTable<OutboxRow, 'seq'>;
+  meta!: EntityTable<MetaRow, 'key'>;
+
+  constructor(name = 'lathe') {
+    super(name);
+    this.version(1).stores({
+      projects: 'id',
+      datasets: 'id, projectId, updatedAt',
+      datasetVersions: 'id, datasetId, contentHash, createdAt',
+      blobs: 'hash, uploaded',
+      runs: 'id, projectId, datasetId, status, createdAt',
+      metricSeries: 'id, runId',
+      outbox: '++seq, mutation.id',
+      meta: 'key'
+    });
+  }
+}
+
+let instance: LatheDB | null = null;
+
+/** The studio's database, opened on first use (main thread and workers each hold their own handle). */
+export function getDb(): LatheDB {
+  instance ??= new LatheDB();
+  return instance;
+}
+
+/** Tests open a fresh database per case. */
+export function useDb(db: LatheDB): void {
+  instance = db;
+}
+
+/** A quota error from any IndexedDB write, recognised across browsers and Dexie's wrapping. */
+export function isQuotaError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const inner = (err as Error & { inner?: unknown }).inner;
+  return (
+    err.name === 'QuotaExceededError' ||
+    /quota/i.test(err.message) ||
+    (inner instanceof Error && isQuotaError(inner))
+  );
+}

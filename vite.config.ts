@@ -1,0 +1,57 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { SvelteKitPWA } from '@vite-pwa/sveltekit';
+import { defineConfig } from 'vitest/config';
+
+// Cross-origin isolation lets the wasm backend use SharedArrayBuffer threads on every core.
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp'
+};
+
+export default defineConfig({
+  plugins: [
+    sveltekit(),
+    SvelteKitPWA({
+      registerType: 'autoUpdate',
+      injectRegister: false,
+      manifest: {
+        name: 'Lathe — ML studio',
+        short_name: 'Lathe',
+        description: 'Load data, train on your own GPU, track, register and deploy models — in the browser.',
+        theme_color: '#1d4ed8',
+        background_color: '#0f172a',
+        display: 'standalone',
+        start_url: '/',
+        scope: '/',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' }
+        ]
+      },
+      workbox: {
+        // The app shell and every worker bundle are precached; the large wasm binaries are
+        // cached the first time a worker asks for them so they never delay the first visit.
+        globPatterns: ['client/**/*.{js,css,html,svg,png,ico,webmanifest,json}', 'prerendered/**/*.html', '*.html', 'samples/*'],
+        maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+        navigateFallback: '/',
+        navigateFallbackDenylist: [/^\/api\//, /^\/healthz/, /^\/metrics/],
+        runtimeCaching: [
+          {
+            urlPattern: ({ url }) => url.pathname.endsWith('.wasm'),
+            handler: 'CacheFirst',
+            options: { cacheName: 'lathe-wasm', expiration: { maxEntries: 16 } }
+          }
+        ]
+      }
+    })
+  ],
+  worker: { format: 'es' },
+  server: { headers: isolationHeaders, fs: { allow: ['workers'] } },
+  preview: { headers: isolationHeaders },
+  test: {
+    include: ['src/**/*.spec.ts', 'workers/**/*.spec.ts', 'sync-server/**/*.spec.ts', 'scripts/**/*.spec.ts'],
+    environment: 'node',
+    testTimeout: 30_000
+  }
+});
