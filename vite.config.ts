@@ -47,7 +47,13 @@ export default defineConfig({
     })
   ],
   worker: { format: 'es' },
-  server: { headers: isolationHeaders, fs: { allow: ['workers'] } },
+  server: {
+    headers: isolationHeaders,
+    fs: { allow: ['workers'] },
+    proxy: Object.fromEntries(
+      ['/api', '/healthz'].map((path) => [path, `http://localhost:${process.env.LATHE_API_PORT ?? 8787}`])
+    )
+  },
   preview: { headers: isolationHeaders },
   test: {
     include: ['src/**/*.spec.ts', 'workers/**/*.spec.ts', 'sync-server/**/*.spec.ts', 'scripts/**/*.spec.ts'],

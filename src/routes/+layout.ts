@@ -1,0 +1,1 @@
+export const ssr = false; export const prerender = false;
