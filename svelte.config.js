@@ -8,7 +8,14 @@ const config = {
     // A static SPA: every route is rendered in the browser from one prerendered shell.
     adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: true }),
     alias: { $workers: 'workers' },
-    serviceWorker: { register: false }
+    serviceWorker: { register: false },
+    typescript: {
+      // Workers, browser tests and their config are type-checked with the studio.
+      config: (tsconfig) => {
+        tsconfig.include.push('../workers/**/*.ts', '../e2e/**/*.ts', '../playwright.config.ts');
+        return tsconfig;
+      }
+    }
   }
 };
 

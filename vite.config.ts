@@ -14,6 +14,8 @@ export default defineConfig({
     SvelteKitPWA({
       registerType: 'autoUpdate',
       injectRegister: false,
+      // The static adapter's fallback page is the SPA shell; precache it and answer navigations with it.
+      kit: { adapterFallback: 'index.html', spa: true },
       manifest: {
         name: 'Lathe — ML studio',
         short_name: 'Lathe',
@@ -32,7 +34,7 @@ export default defineConfig({
       workbox: {
         // The app shell and every worker bundle are precached; the large wasm binaries are
         // cached the first time a worker asks for them so they never delay the first visit.
-        globPatterns: ['client/**/*.{js,css,html,svg,png,ico,webmanifest,json}', 'prerendered/**/*.html', '*.html', 'samples/*'],
+        globPatterns: ['client/**/*.{js,css,svg,png,ico,webmanifest,json,csv}'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
         navigateFallback: '/',
         navigateFallbackDenylist: [/^\/api\//, /^\/healthz/, /^\/metrics/],

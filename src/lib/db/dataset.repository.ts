@@ -69,7 +69,8 @@ export async function saveVersion(input: NewVersionInput): Promise<{ dataset: Da
         stamp
       );
     }
-    // The version goes up (after its blobs) before the dataset is pointed at it.
+    // The version goes up (after its blobs) before the dataset is pointed at it; each mutation has its
+    // own stamp so the pointer update orders after the insert on every replica.
     await enqueue(
       {
         entity: 'datasetVersion',
@@ -79,11 +80,14 @@ export async function saveVersion(input: NewVersionInput): Promise<{ dataset: Da
         fields: { ...version },
         blobs: version.chunks.map((c) => c.hash)
       },
-      stamp
+      clock.tick()
     );
+    const pointerStamp = clock.tick();
+    dataset.stamps = { ...dataset.stamps, latestVersionId: pointerStamp };
+    await db.datasets.put(dataset);
     await enqueue(
       { entity: 'dataset', op: 'update', recordId: datasetId, projectId: input.projectId, fields: { latestVersionId: version.id }, blobs: [] },
-      stamp
+      pointerStamp
     );
     return { dataset, version };
   });

@@ -5,10 +5,8 @@
 import type { Run, RunSpec } from '../core/records';
 import { findInterruptedRuns, createRun, saveMetricSeries, updateRun, listRuns, getRun, getRunSeries } from '../db/run.repository';
 import { currentProjectId } from '../db/project.repository';
-import { getMeta } from '../db/meta.repository';
 import { runManager } from '../state/run-manager.svelte';
-import { trainRun } from '../workers/train.client';
-import type { BackendName } from '../core/records';
+import { TrainCancelledError, trainRun } from '../workers/train.client';
 import type { TrainEvent } from '../../../workers/train-api';
 import { describeError } from './errors';
 import { events } from './event-bus';
@@ -16,8 +14,6 @@ import { events } from './event-bus';
 const controllers = new Map<string, AbortController>();
 /** Runs train one after another; the queue is this promise chain. */
 let queue: Promise<unknown> = Promise.resolve();
-
-export const BACKEND_OVERRIDE_KEY = 'settings.backendOverride';
 
 export async function startRun(name: string, spec: RunSpec): Promise<Run> {
   const run = await createRun(await currentProjectId(), name, spec);
@@ -43,9 +39,9 @@ async function execute(run: Run, signal: AbortSignal): Promise<void> {
   await updateRun(run.id, { status: 'running', startedAt });
   runManager.update(run.id, { status: 'running', startedAt });
   try {
-    const override = (await getMeta<BackendName | null>(BACKEND_OVERRIDE_KEY)) ?? null;
+    // The worker applies the backend preferred in Settings itself.
     const result = await trainRun(
-      { runId: run.id, spec: run.spec, backendOverride: override },
+      { runId: run.id, spec: run.spec },
       (event) => void onEvent(run.id, event),
       signal
     );
@@ -61,6 +57,10 @@ async function execute(run: Run, signal: AbortSignal): Promise<void> {
     });
     runManager.update(run.id, { metrics: result.metrics });
   } catch (err) {
+    if (err instanceof TrainCancelledError) {
+      await finish(run.id, { status: 'cancelled', finishedAt: Date.now(), error: null });
+      return;
+    }
     const message = describeError(err, 'Training');
     await finish(run.id, { status: 'failed', error: message, finishedAt: Date.now() });
     runManager.update(run.id, { error: message });

@@ -1,0 +1,230 @@
+import 'fake-indexeddb/auto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type LatheApp } from '../../../sync-server/src/app';
+import { createLogger } from '../../../sync-server/src/logger';
+import { FolderBlobStore } from '../../../sync-server/src/repositories/folder-blob-store';
+import { SqliteMetadataStore } from '../../../sync-server/src/repositories/sqlite-metadata-store';
+import { sha256Hex } from '../core/hash';
+import { uuidv7 } from '../core/ids';
+import type { RunSpec } from '../core/records';
+import { saveVersion } from '../db/dataset.repository';
+import { LatheDB, useDb } from '../db/db';
+import { getMeta } from '../db/meta.repository';
+import { pendingCount } from '../db/outbox.repository';
+import { getOrCreateProject } from '../db/project.repository';
+import { createRun, saveMetricSeries, updateRun } from '../db/run.repository';
+import { SyncEngine, type SyncState } from './sync-engine';
+
+const SETUP_TOKEN = 'sync-engine-spec-setup-token';
+const owner = { name: 'Ada', email: 'ada@example.com', password: 'analytical engine' };
+
+let dir: string;
+let store: SqliteMetadataStore;
+let app: LatheApp;
+let server: Server;
+let port = 0;
+let serverUrl: string;
+/** Every request the clients made, as `METHOD /path`, to check what went up in which order. */
+const requests: string[] = [];
+
+function listen(): Promise<void> {
+  return new Promise((resolve) => {
+    server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+      port = info.port;
+      serverUrl = `http://127.0.0.1:${port}`;
+      resolve();
+    }) as Server;
+  });
+}
+
+function stopServer(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+const recordingFetch: typeof fetch = (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : input.toString());
+  requests.push(`${init?.method ?? 'GET'} ${url.pathname}`);
+  return fetch(input, init);
+};
+
+function newClient(): { db: LatheDB; engine: SyncEngine } {
+  return {
+    db: new LatheDB(`test-${uuidv7()}`),
+    engine: new SyncEngine({ fetch: recordingFetch, isOnline: () => true })
+  };
+}
+
+function spec(datasetId: string, datasetVersionId: string): RunSpec {
+  return {
+    datasetId,
+    datasetVersionId,
+    target: 'species',
+    features: ['petal_length', 'petal_width'],
+    task: 'classification',
+    model: 'logistic',
+    split: { testFraction: 0.2, seed: 1 },
+    preprocessing: [{ kind: 'standardize' }],
+    training: { epochs: 3, batchSize: 16, learningRate: 0.05, optimizer: 'adam' },
+    seed: 1
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'lathe-sync-'));
+  store = new SqliteMetadataStore(path.join(dir, 'lathe.sqlite'));
+  const blobs = new FolderBlobStore(path.join(dir, 'blobs'));
+  await blobs.init();
+  app = createApp({
+    store,
+    blobs,
+    logger: createLogger('silent'),
+    staticDir: path.join(dir, 'static'),
+    setupToken: SETUP_TOKEN
+  });
+  await listen();
+});
+
+afterAll(async () => {
+  await stopServer();
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('SyncEngine against a real registry server', () => {
+  const a = newClient();
+  const b = newClient();
+  let runId = '';
+  let versionId = '';
+
+  it('uploads blobs before records, drains the outbox, and a second client pulls the same records', async () => {
+    useDb(a.db);
+    const states: SyncState[] = [];
+    a.engine.onChange((s) => states.push(s));
+    expect((await a.engine.syncOnce()).phase).toBe('signed-out');
+    await a.engine.completeSetup(serverUrl, { token: SETUP_TOKEN, ...owner });
+
+    const project = await getOrCreateProject('Flowers');
+    const chunk = new TextEncoder().encode('pretend this is an Arrow IPC chunk').buffer;
+    const hash = await sha256Hex(chunk);
+    const { dataset, version } = await saveVersion({
+      projectId: project.id,
+      name: 'iris',
+      contentHash: await sha256Hex(new TextEncoder().encode(hash)),
+      rowCount: 150,
+      columns: [{ name: 'species', type: 'categorical', missing: 0, distinct: 3 }],
+      chunks: [{ hash, rows: 150, bytes: chunk.byteLength, data: chunk }],
+      source: { name: 'iris.csv', bytes: 4000, format: 'csv' }
+    });
+    versionId = version.id;
+    const run = await createRun(project.id, 'baseline', spec(dataset.id, version.id));
+    runId = run.id;
+    await updateRun(run.id, { status: 'completed', metrics: { accuracy: 0.96 } });
+    await saveMetricSeries(run, 'loss', [
+      { step: 0, value: 1.1, time: 1 },
+      { step: 1, value: 0.4, time: 2 }
+    ]);
+    const queued = await pendingCount();
+    expect(queued).toBeGreaterThanOrEqual(7);
+
+    requests.length = 0;
+    const report = await a.engine.syncOnce();
+    expect(report).toMatchObject({
+      ok: true,
+      phase: 'idle',
+      pushed: queued,
+      uploadedBlobs: 1,
+      rejected: [],
+      pending: 0
+    });
+    expect(await pendingCount()).toBe(0);
+    expect(requests.indexOf(`PUT /api/v1/blobs/${hash}`)).toBeGreaterThanOrEqual(0);
+    expect(requests.indexOf(`PUT /api/v1/blobs/${hash}`)).toBeLessThan(
+      requests.indexOf('POST /api/v1/sync/push')
+    );
+    expect(states.map((s) => s.phase)).toContain('syncing');
+    expect(a.engine.state).toMatchObject({ phase: 'idle', pending: 0, lastError: null });
+    expect(a.engine.state.lastSyncedAt).not.toBeNull();
+
+    // Another browser of the same person.
+    useDb(b.db);
+    await b.engine.signIn(serverUrl, owner.email, owner.password);
+    const pulled = await b.engine.syncOnce();
+    expect(pulled.ok).toBe(true);
+    expect(pulled.pulled).toBe(5); // project, dataset, version, run, series
+    expect(await b.db.runs.get(run.id)).toMatchObject({
+      name: 'baseline',
+      status: 'completed',
+      metrics: { accuracy: 0.96 }
+    });
+    expect(await b.db.datasetVersions.get(version.id)).toMatchObject({ rowCount: 150, chunks: [{ hash }] });
+    expect(await b.db.datasets.get(dataset.id)).toMatchObject({ name: 'iris', latestVersionId: version.id });
+    expect((await b.db.metricSeries.where('runId').equals(run.id).toArray()).map((s) => s.name)).toEqual([
+      'loss'
+    ]);
+    expect(await getMeta<string>('projectId')).toBe(project.id);
+    expect(await getMeta<number>('sync.lastSeq')).toBeGreaterThan(0);
+
+    // Pulling again brings nothing new; A pulling its own records back changes nothing it cares about.
+    expect((await b.engine.syncOnce()).pulled).toBe(0);
+    useDb(a.db);
+    await a.engine.syncOnce();
+    expect(await a.db.runs.get(run.id)).toMatchObject({ status: 'completed', metrics: { accuracy: 0.96 } });
+  });
+
+  it('merges edits from two clients per field', async () => {
+    useDb(b.db);
+    await updateRun(runId, { name: 'renamed on B' });
+    useDb(a.db);
+    await updateRun(runId, { error: 'note from A' });
+    await a.engine.syncOnce();
+    useDb(b.db);
+    await b.engine.syncOnce();
+    useDb(a.db);
+    await a.engine.syncOnce();
+    for (const db of [a.db, b.db]) {
+      expect(await db.runs.get(runId)).toMatchObject({
+        name: 'renamed on B',
+        error: 'note from A',
+        status: 'completed'
+      });
+    }
+  });
+
+  it('keeps the outbox while the server is down and drains it once it is back', async () => {
+    useDb(a.db);
+    const project = await getOrCreateProject();
+    const run = await createRun(project.id, 'offline run', spec(uuidv7(), versionId));
+    const before = await pendingCount();
+    expect(before).toBe(1);
+
+    await stopServer();
+    const offline = await a.engine.syncOnce();
+    expect(offline).toMatchObject({ ok: false, phase: 'offline', pending: before });
+    expect(offline.error).toContain("can't be reached");
+    expect(await pendingCount()).toBe(before);
+    expect(a.engine.state.phase).toBe('offline');
+
+    await listen();
+    const back = await a.engine.syncOnce();
+    expect(back).toMatchObject({ ok: true, pushed: 1, pending: 0 });
+    useDb(b.db);
+    await b.engine.syncOnce();
+    expect(await b.db.runs.get(run.id)).toMatchObject({ name: 'offline run' });
+  });
+
+  it('signs out locally and reports signed-out', async () => {
+    useDb(b.db);
+    await b.engine.signOut();
+    expect(b.engine.state.phase).toBe('signed-out');
+    expect((await b.engine.syncOnce()).phase).toBe('signed-out');
+  });
+});

@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { proxy, wrap } from 'comlink';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DataWorkerApi, IngestProgress, IngestResult } from './data-api';
+import { createDataWorkerApi, installErrorSerializer } from './data.worker';
+import { expose } from 'comlink';
+
+const IRIS = fileURLToPath(new URL('../static/samples/iris.csv', import.meta.url));
+const channels: MessageChannel[] = [];
+
+/** The worker's API behind Comlink over a real MessageChannel, as the page sees it. */
+function connect(api: DataWorkerApi): ReturnType<typeof wrap<DataWorkerApi>> {
+  const channel = new MessageChannel();
+  channels.push(channel);
+  expose(api, channel.port2);
+  return wrap<DataWorkerApi>(channel.port1);
+}
+
+afterEach(() => {
+  for (const { port1, port2 } of channels.splice(0)) {
+    port1.close();
+    port2.close();
+  }
+});
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('data worker API', () => {
+  it('answers ping', async () => {
+    expect(await connect(createDataWorkerApi()).ping()).toBe('pong');
+  });
+
+  it('ingests a file, reports progress through a proxy and transfers the chunk buffers', async () => {
+    const real = createDataWorkerApi();
+    let returned: IngestResult | undefined;
+    const remote = connect({
+      ...real,
+      ingestFile: async (file, onProgress) => (returned = await real.ingestFile(file, onProgress))
+    });
+    const progress: IngestProgress[] = [];
+    const blob = new Blob([await readFile(IRIS)], { type: 'text/csv' });
+    const result = await remote.ingestFile(
+      blob as File,
+      proxy((p: IngestProgress) => {
+        progress.push(p);
+      })
+    );
+    expect(result.rowCount).toBe(150);
+    expect(result.columns.map((c) => c.type)).toEqual(['float', 'float', 'float', 'float', 'categorical']);
+    expect(result.chunks[0]?.data).toBeInstanceOf(ArrayBuffer);
+    expect(result.chunks[0]?.data.byteLength).toBe(result.chunks[0]?.bytes);
+    // Transferred, not copied: the worker's own buffers are detached once sent.
+    expect(returned?.chunks[0]?.data.byteLength).toBe(0);
+    expect(progress.length).toBeGreaterThan(0);
+  });
+
+  it("sends a CsvError's code across the boundary", async () => {
+    installErrorSerializer();
+    const remote = connect(createDataWorkerApi());
+    const err = await rejection(
+      remote.ingestFile(
+        new File(['a,b\n'], 'h.csv') as File,
+        proxy(() => undefined)
+      )
+    );
+    expect(err).toMatchObject({ name: 'CsvError', code: 'header_only' });
+    expect((err as Error).message).toContain('has a header row but no data rows');
+  });
+
+  it('cancel() stops an import that is waiting on a slow file', async () => {
+    const api = createDataWorkerApi();
+    const stalled = {
+      name: 'slow.csv',
+      size: 1_000_000,
+      stream: () =>
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('a,b\n1,2\n'));
+            // Never closes: the import waits for more bytes until it is cancelled.
+          }
+        })
+    } as unknown as File;
+    const pending = rejection(api.ingestFile(stalled, () => undefined));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await api.cancel();
+    expect(await pending).toMatchObject({
+      code: 'cancelled',
+      message: 'The import of slow.csv was cancelled.'
+    });
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * The data worker: file ingest (and later profiling and validation) off the main thread.
+ * Imports only `src/lib/core` and comlink, never Svelte or route modules.
+ */
+import { expose, releaseProxy, transfer, transferHandlers, type TransferHandler } from 'comlink';
+import { ingestCsv } from '../src/lib/core/data/ingest';
+import { LatheError } from '../src/lib/core/errors';
+import type { DataWorkerApi, IngestProgress } from './data-api';
+
+export function createDataWorkerApi(): DataWorkerApi {
+  const imports = new Set<AbortController>();
+  return {
+    async ping() {
+      return 'pong';
+    },
+
+    async ingestFile(file, onProgress) {
+      const controller = new AbortController();
+      imports.add(controller);
+      // A Blob passed where a File was expected has no name; messages still need one.
+      const fileName = typeof file.name === 'string' && file.name ? file.name : 'the file';
+      try {
+        const result = await ingestCsv(file.stream(), {
+          fileName,
+          fileSize: file.size,
+          signal: controller.signal,
+          onProgress: (progress) => sendProgress(onProgress, progress)
+        });
+        return transfer(
+          result,
+          result.chunks.map((chunk) => chunk.data)
+        );
+      } finally {
+        imports.delete(controller);
+        releaseCallback(onProgress);
+      }
+    },
+
+    async cancel() {
+      for (const controller of imports) controller.abort();
+    }
+  };
+}
+
+/**
+ * Through Comlink the callback is a remote proxy whose call returns a promise. Progress is
+ * fire-and-forget: the import must not wait on the page, nor fail if the page stopped listening.
+ */
+function sendProgress(onProgress: (progress: IngestProgress) => void, progress: IngestProgress): void {
+  const sent: unknown = onProgress(progress);
+  if (sent instanceof Promise) sent.catch(() => undefined);
+}
+
+/** Closes the callback proxy's message port; a plain function (a direct call in tests) has nothing to release. */
+function releaseCallback(callback: unknown): void {
+  const release: unknown = (callback as Partial<Record<typeof releaseProxy, unknown>>)[releaseProxy];
+  if (typeof release === 'function') (release as () => void)();
+}
+
+/**
+ * Comlink sends only `name`, `message` and `stack` of a thrown Error; this also sends an error's string
+ * `code` (and a `LatheError`'s `details`), so the page can branch on `ragged_row` or `cancelled`. Comlink's own
+ * deserializer copies the extra fields onto the Error it rebuilds, and the worker client turns
+ * it back into a `LatheError`.
+ */
+export function installErrorSerializer(): void {
+  const fallback = transferHandlers.get('throw');
+  if (!fallback) return;
+  const handler: TransferHandler<unknown, unknown> = {
+    canHandle: (input): input is unknown => fallback.canHandle(input),
+    serialize(input) {
+      // Comlink wraps what was thrown as `{ value }`.
+      const { value } = input as { value: unknown };
+      const code: unknown = value instanceof Error ? (value as Error & { code?: unknown }).code : undefined;
+      if (!(value instanceof Error) || typeof code !== 'string') return fallback.serialize({ value });
+      const { message, name, stack } = value;
+      const details = value instanceof LatheError ? cloneable(value.details) : undefined;
+      return [{ isError: true, value: { message, name, stack, code, details } }, []];
+    },
+    deserialize: (serialized) => fallback.deserialize(serialized)
+  };
+  transferHandlers.set('throw', handler);
+}
+
+function cloneable(details: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  try {
+    return details === undefined ? undefined : structuredClone(details);
+  } catch {
+    return undefined;
+  }
+}
+
+// Exposed only when running as a worker, so the spec can import this module in Node.
+if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
+  installErrorSerializer();
+  expose(createDataWorkerApi());
+}

@@ -1,0 +1,546 @@
+/**
+ * The train worker: probes and calibrates tfjs backends, reads a dataset version's Arrow chunks,
+ * trains the run's model and streams progress. It is the only module that calls `tf.setBackend`.
+ * Backends are imported only when probed; a failed import is retried on the next probe.
+ */
+import { expose, releaseProxy, transferHandlers, type TransferHandler } from 'comlink';
+import * as tf from '@tensorflow/tfjs-core';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { softwareRendererName } from '../src/lib/core/backend/adapter';
+import {
+  BACKEND_OVERRIDE_META_KEY,
+  calibrationCacheKey,
+  mergeCalibration,
+  msPerStepOf,
+  parseCalibrationRecord,
+  type CalibrationEntry
+} from '../src/lib/core/backend/calibration';
+import { chooseBackend, type BackendChoice, type BackendProbe } from '../src/lib/core/backend/choose-backend';
+import { runMicroBenchmark } from '../src/lib/core/backend/micro-benchmark';
+import { readChunks } from '../src/lib/core/data/arrow';
+import { LatheError, errorMessage } from '../src/lib/core/errors';
+import { buildDesignMatrix } from '../src/lib/core/models/design-matrix';
+import { trainLinearModel } from '../src/lib/core/models/linear-model';
+import {
+  backendName,
+  runSpec,
+  type AdapterInfo,
+  type BackendName,
+  type RunEnvironment,
+  type RunSpec
+} from '../src/lib/core/records';
+import { getVersion, readVersionChunks } from '../src/lib/db/dataset.repository';
+import { getMeta, setMeta } from '../src/lib/db/meta.repository';
+import type {
+  BackendReport,
+  ProbeOptions,
+  TrainEvent,
+  TrainRequest,
+  TrainResult,
+  TrainWorkerApi
+} from './train-api';
+
+/** Node (the worker's own tests) has no `navigator` before v21. */
+function userAgent(): string {
+  return typeof navigator === 'undefined' ? 'unknown' : navigator.userAgent;
+}
+
+function hardwareThreads(): number {
+  return typeof navigator === 'undefined' ? 1 : navigator.hardwareConcurrency || 1;
+}
+
+/**
+ * tfjs starts its wasm threads from its Emscripten factory's `toString()`, which breaks once Vite
+ * minifies the bundle: the threads die with "ReferenceError: e is not defined" and take this worker
+ * down with them. Until the threaded factory is served unminified, wasm runs single-threaded (SIMD).
+ */
+const WASM_THREADS = false;
+
+/** Linear models use no convolutions; the requirement is threaded through for the models that will. */
+const LINEAR_REQUIREMENTS = { needsConvGradients: false };
+/** A backend whose micro-benchmark takes longer than this is treated as broken for this session. */
+const CALIBRATION_TIMEOUT_MS = 30_000;
+
+// ---------------------------------------------------------------------------------------------------
+// Backends
+
+const backendModules = new Map<BackendName, Promise<string>>();
+
+/** Imports a backend's package (which registers it with tfjs) and returns its version. */
+function loadBackend(name: BackendName): Promise<string> {
+  const existing = backendModules.get(name);
+  if (existing) return existing;
+  const loading = importBackend(name).catch((err: unknown) => {
+    // Never cache a failed import: a flaky network or a later deploy may make the next attempt work.
+    backendModules.delete(name);
+    throw err;
+  });
+  backendModules.set(name, loading);
+  return loading;
+}
+
+async function importBackend(name: BackendName): Promise<string> {
+  switch (name) {
+    case 'cpu':
+      return (await import('@tensorflow/tfjs-backend-cpu')).version_cpu;
+    case 'webgl':
+      return (await import('@tensorflow/tfjs-backend-webgl')).version_webgl;
+    case 'webgpu':
+      await import('@tensorflow/tfjs-backend-webgpu');
+      // It exports no version of its own; tfjs packages are released in lockstep with tfjs-core.
+      return tf.version_core;
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // Bundled by Vite and served by the studio itself: nothing is fetched from a CDN, so it works offline.
+      wasm.setWasmPaths({
+        'tfjs-backend-wasm.wasm': wasmUrl,
+        'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+        'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl
+      });
+      if (WASM_THREADS) {
+        // Threads need SharedArrayBuffer, which only a cross-origin-isolated page has.
+        if (globalThis.crossOriginIsolated) wasm.setThreadsCount(hardwareThreads());
+      } else {
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      }
+      return wasm.version_wasm;
+    }
+  }
+}
+
+let activeBackend: BackendName | null = null;
+
+async function activate(name: BackendName): Promise<void> {
+  await loadBackend(name);
+  if (activeBackend === name) return;
+  activeBackend = null;
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new LatheError('backend_failed', `The ${name} backend could not start in this browser.`);
+  await tf.ready();
+  activeBackend = name;
+}
+
+async function wasmThreads(): Promise<number | undefined> {
+  if (!backendModules.has('wasm')) return undefined;
+  try {
+    return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Probes
+
+interface ProbedBackend {
+  probe: BackendProbe;
+  /** What the run's environment records as the adapter; null for wasm and cpu. */
+  adapter: AdapterInfo | null;
+  /** The string that identifies the device in the calibration cache key. */
+  identity: string | null;
+}
+
+const SUPPORTS_CONV_GRADIENTS: Record<BackendName, boolean> = {
+  webgpu: true,
+  webgl: true,
+  // tfjs-backend-wasm 4.x has no Conv2DBackpropFilter kernel.
+  wasm: false,
+  cpu: true
+};
+
+function unavailable(name: BackendName, reason: string): ProbedBackend {
+  return {
+    probe: {
+      name,
+      available: false,
+      reasonUnavailable: reason,
+      isSoftware: false,
+      supportsConvGradients: SUPPORTS_CONV_GRADIENTS[name]
+    },
+    adapter: null,
+    identity: null
+  };
+}
+
+async function probeWebGpu(): Promise<ProbedBackend> {
+  const gpu = typeof navigator === 'undefined' ? undefined : navigator.gpu;
+  if (!gpu) return unavailable('webgpu', 'this browser does not expose WebGPU');
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (err) {
+    return unavailable('webgpu', `requesting an adapter failed: ${errorMessage(err)}`);
+  }
+  if (!adapter) return unavailable('webgpu', 'no WebGPU adapter');
+  // `info.isFallbackAdapter` is recent; older Chromium only had it on the adapter itself.
+  const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
+  const info = adapter.info as Partial<GPUAdapterInfo> | undefined;
+  const vendor = info?.vendor ?? '';
+  const architecture = info?.architecture ?? '';
+  const description = info?.description ?? '';
+  const isFallbackAdapter = info?.isFallbackAdapter ?? legacy.isFallbackAdapter ?? false;
+  const softwareName =
+    softwareRendererName(description, architecture, vendor) ??
+    (isFallbackAdapter ? 'fallback adapter' : null);
+  return {
+    probe: {
+      name: 'webgpu',
+      available: true,
+      isSoftware: softwareName !== null,
+      ...(softwareName ? { softwareName } : {}),
+      supportsConvGradients: SUPPORTS_CONV_GRADIENTS.webgpu
+    },
+    adapter: { vendor, architecture, description, isFallbackAdapter },
+    identity: [vendor, architecture, info?.device ?? '', description].join('/')
+  };
+}
+
+function probeWebGl(): ProbedBackend {
+  if (typeof OffscreenCanvas === 'undefined')
+    return unavailable('webgl', 'OffscreenCanvas is missing in workers');
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+  if (!gl) return unavailable('webgl', 'no WebGL2 context');
+  try {
+    const debug = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    const vendor = String(gl.getParameter(debug ? debug.UNMASKED_VENDOR_WEBGL : gl.VENDOR));
+    const softwareName = softwareRendererName(renderer, vendor);
+    return {
+      probe: {
+        name: 'webgl',
+        available: true,
+        isSoftware: softwareName !== null,
+        ...(softwareName ? { softwareName } : {}),
+        supportsConvGradients: SUPPORTS_CONV_GRADIENTS.webgl
+      },
+      adapter: { vendor, architecture: '', description: renderer, isFallbackAdapter: softwareName !== null },
+      identity: `${vendor}/${renderer}`
+    };
+  } finally {
+    // Browsers cap live WebGL contexts; the probe's own must not count against tfjs's.
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+  }
+}
+
+function probeWasm(): ProbedBackend {
+  if (typeof WebAssembly !== 'object') return unavailable('wasm', 'WebAssembly is disabled');
+  return {
+    probe: {
+      name: 'wasm',
+      available: true,
+      isSoftware: false,
+      supportsConvGradients: SUPPORTS_CONV_GRADIENTS.wasm
+    },
+    adapter: null,
+    identity: null
+  };
+}
+
+function probeCpu(): ProbedBackend {
+  return {
+    probe: {
+      name: 'cpu',
+      available: true,
+      isSoftware: false,
+      supportsConvGradients: SUPPORTS_CONV_GRADIENTS.cpu
+    },
+    adapter: null,
+    identity: null
+  };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LatheError('calibration_timeout', message)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+interface BackendState {
+  report: BackendReport;
+  adapters: Partial<Record<BackendName, AdapterInfo>>;
+}
+
+let preferred: BackendName | null | undefined;
+/** This session's probe, reused by runs; recalibrating or changing the preference replaces it. */
+let current: Promise<BackendState> | null = null;
+
+/**
+ * Settings and the calibration cache are conveniences: when IndexedDB cannot be read (private mode,
+ * a blocked upgrade) training goes on with defaults instead of failing.
+ */
+async function readMeta(key: string): Promise<unknown> {
+  try {
+    return await getMeta<unknown>(key);
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeMeta(key: string, value: unknown): Promise<void> {
+  try {
+    await setMeta(key, value);
+  } catch {
+    // Not cached: the next session calibrates again.
+  }
+}
+
+async function preferredBackend(): Promise<BackendName | null> {
+  if (preferred === undefined) {
+    const stored = backendName.nullable().safeParse((await readMeta(BACKEND_OVERRIDE_META_KEY)) ?? null);
+    preferred = stored.success ? stored.data : null;
+  }
+  return preferred;
+}
+
+type Log = (message: string) => void;
+
+async function probeAndCalibrate(options: ProbeOptions, log: Log): Promise<BackendState> {
+  const webgpu = await probeWebGpu();
+  const webgl = probeWebGl();
+  const probed = [webgpu, webgl, probeWasm(), probeCpu()];
+  const libraries: Record<string, string> = { '@tensorflow/tfjs-core': tf.version_core };
+  const threads = WASM_THREADS && globalThis.crossOriginIsolated ? hardwareThreads() : 1;
+  const key = calibrationCacheKey({
+    userAgent: userAgent(),
+    gpuAdapter: webgpu.identity,
+    glRenderer: webgl.identity,
+    tfjsVersion: tf.version_core,
+    wasmThreads: threads
+  });
+  const cached = options.recalibrate ? null : parseCalibrationRecord(await readMeta(key));
+
+  const measured: Partial<Record<BackendName, CalibrationEntry>> = {};
+  for (const { probe } of probed) {
+    if (!probe.available) continue;
+    if (probe.isSoftware && !options.calibrateSoftware) continue;
+    const known = msPerStepOf(cached, probe.name);
+    if (known !== undefined) {
+      probe.msPerStep = known;
+      continue;
+    }
+    log(`Calibrating the ${probe.name} backend…`);
+    try {
+      libraries[`@tensorflow/tfjs-backend-${probe.name}`] = await loadBackend(probe.name);
+      const result = await withTimeout(
+        activate(probe.name).then(() => runMicroBenchmark()),
+        CALIBRATION_TIMEOUT_MS,
+        `calibration took longer than ${CALIBRATION_TIMEOUT_MS / 1000} s`
+      );
+      probe.msPerStep = result.msPerStep;
+      measured[probe.name] = { msPerStep: result.msPerStep };
+    } catch (err) {
+      // A backend that cannot run the micro-benchmark cannot train either.
+      activeBackend = null;
+      probe.available = false;
+      probe.reasonUnavailable = `failed to start: ${errorMessage(err)}`;
+    }
+  }
+  let record = cached;
+  if (Object.keys(measured).length > 0) {
+    record = mergeCalibration(cached, measured, Date.now());
+    await writeMeta(key, record);
+  }
+
+  const probes = probed.map((p) => p.probe);
+  const pref = await preferredBackend();
+  const adapters: Partial<Record<BackendName, AdapterInfo>> = {};
+  for (const p of probed) if (p.adapter) adapters[p.probe.name] = p.adapter;
+  return {
+    report: {
+      probes,
+      choice: chooseBackend(probes, LINEAR_REQUIREMENTS, pref),
+      preferred: pref,
+      calibratedAt: record?.measuredAt ?? null,
+      fromCache: record !== null && Object.keys(measured).length === 0,
+      environment: { userAgent: userAgent(), libraries, threads: (await wasmThreads()) ?? threads }
+    },
+    adapters
+  };
+}
+
+function backendState(options: ProbeOptions = {}, log: Log = () => undefined): Promise<BackendState> {
+  if (!current || options.recalibrate || options.calibrateSoftware) {
+    const next = exclusive(() => probeAndCalibrate(options, log));
+    // A failed probe is not kept: the next call probes again.
+    current = next.catch((err: unknown) => {
+      current = null;
+      throw err;
+    });
+  }
+  return current;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Training
+
+/** tfjs has one global backend, so probing and training take turns. */
+let lock: Promise<unknown> = Promise.resolve();
+function exclusive<T>(work: () => Promise<T>): Promise<T> {
+  const run = lock.then(work, work);
+  lock = run.catch(() => undefined);
+  return run;
+}
+
+/** Runs this worker has accepted and not finished; `cancel` only marks those, so nothing piles up. */
+const active = new Set<string>();
+const cancelled = new Set<string>();
+
+function parseSpec(value: unknown): RunSpec {
+  const parsed = runSpec.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` (${issue.path.join('.')})` : '';
+  throw new LatheError(
+    'invalid_spec',
+    `The run's settings are invalid${where}: ${issue?.message ?? 'unknown problem'}.`
+  );
+}
+
+async function chunksOf(req: TrainRequest): Promise<ArrayBuffer[]> {
+  if (req.chunks) return req.chunks;
+  const version = await getVersion(req.spec.datasetVersionId);
+  if (!version)
+    throw new LatheError('version_missing', 'The dataset version of this run is no longer in this browser.');
+  return readVersionChunks(version);
+}
+
+/**
+ * Activates the chosen backend, falling back along the ranking when it fails to start; the reason
+ * recorded on the run says so.
+ */
+async function activateChoice(
+  choice: BackendChoice,
+  log: Log
+): Promise<{ backend: BackendName; reason: string }> {
+  const tries = choice.ranking.filter((r) => r.verdict === 'chosen' || r.verdict === 'candidate');
+  const failures: string[] = [];
+  for (const candidate of tries) {
+    try {
+      await activate(candidate.name);
+      const reason =
+        failures.length > 0
+          ? `${choice.reason}; ${failures.join('; ')}, so ${candidate.name} was used`
+          : choice.reason;
+      return { backend: candidate.name, reason };
+    } catch (err) {
+      activeBackend = null;
+      failures.push(`${candidate.name} failed to start (${errorMessage(err)})`);
+      log(`The ${candidate.name} backend failed to start: ${errorMessage(err)}`);
+    }
+  }
+  throw new LatheError('no_backend', `No training backend could start: ${failures.join('; ')}.`);
+}
+
+async function train(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<TrainResult> {
+  // Progress is best effort: a page that went away must not fail the run, so delivery errors are dropped.
+  const emit = (event: TrainEvent): void => {
+    try {
+      void Promise.resolve(onEvent(event)).catch(() => undefined);
+    } catch {
+      // The callback proxy is already closed.
+    }
+  };
+  const log: Log = (message) => emit({ type: 'log', message });
+  active.add(req.runId);
+  try {
+    const spec = parseSpec(req.spec);
+    // Calibration emits log events, which also tell the page's watchdog that the worker is alive.
+    const state = await backendState({}, log);
+    return await exclusive(async () => {
+      const override = req.backendOverride ?? state.report.preferred;
+      const choice = chooseBackend(state.report.probes, LINEAR_REQUIREMENTS, override);
+      const { backend, reason } = await activateChoice(choice, log);
+      const libraries: Record<string, string> = {
+        '@tensorflow/tfjs-core': tf.version_core,
+        [`@tensorflow/tfjs-backend-${backend}`]: await loadBackend(backend)
+      };
+      const environment: RunEnvironment = {
+        backend,
+        backendReason: reason,
+        adapter: backend === 'webgpu' || backend === 'webgl' ? (state.adapters[backend] ?? null) : null,
+        userAgent: userAgent(),
+        libraries,
+        ...(backend === 'wasm' ? { threads: (await wasmThreads()) ?? 1 } : {}),
+        seed: spec.seed
+      };
+      emit({ type: 'backend', env: environment });
+      if (cancelled.has(req.runId))
+        return { status: 'cancelled', metrics: {}, series: { loss: [], val_loss: [] }, environment };
+
+      const data = buildDesignMatrix(readChunks(await chunksOf(req)), spec);
+      if (data.droppedRows > 0)
+        log(`Skipped ${data.droppedRows} rows whose target "${spec.target}" is empty.`);
+      const outcome = await trainLinearModel(data, spec, {
+        onEpoch: (report) => emit({ type: 'epoch', ...report }),
+        onBatch: (report) => emit({ type: 'batch', ...report }),
+        isCancelled: () => cancelled.has(req.runId)
+      });
+      return { status: outcome.status, metrics: outcome.metrics, series: outcome.series, environment };
+    });
+  } finally {
+    active.delete(req.runId);
+    cancelled.delete(req.runId);
+    releaseCallback(onEvent);
+  }
+}
+
+/** Frees the page-side end of the callback proxy; a plain function (a direct call in tests) has none. */
+function releaseCallback(callback: unknown): void {
+  const release: unknown = (callback as Partial<Record<typeof releaseProxy, unknown>>)[releaseProxy];
+  try {
+    if (typeof release === 'function') (release as () => void)();
+  } catch {
+    // Already released, or the page is gone.
+  }
+}
+
+/**
+ * Comlink sends only `name`, `message` and `stack` of a thrown Error; this also sends a `LatheError`'s
+ * `code`, so the page can branch on `loss_not_finite` or `version_missing` (the worker client turns it
+ * back into a `LatheError`). Same wire format as the data worker's serializer.
+ */
+function installErrorSerializer(): void {
+  const fallback = transferHandlers.get('throw');
+  if (!fallback) return;
+  const handler: TransferHandler<{ value: unknown }, unknown> = {
+    canHandle: (value): value is { value: unknown } => fallback.canHandle(value),
+    serialize({ value }) {
+      if (!(value instanceof LatheError)) return fallback.serialize({ value });
+      const { message, name, stack, code } = value;
+      return [{ isError: true, value: { message, name, stack, code } }, []];
+    },
+    deserialize: (serialized) => fallback.deserialize(serialized) as { value: unknown }
+  };
+  transferHandlers.set('throw', handler as TransferHandler<unknown, unknown>);
+}
+
+/** The worker's API; exported so Node tests can call it directly on the cpu backend. */
+export const trainWorkerApi: TrainWorkerApi = {
+  async ping() {
+    return 'pong';
+  },
+  async probeBackends(opts) {
+    return (await backendState(opts ?? {})).report;
+  },
+  async setPreferredBackend(name) {
+    const parsed = name === null ? null : backendName.parse(name);
+    await setMeta(BACKEND_OVERRIDE_META_KEY, parsed);
+    preferred = parsed;
+    // The next report must reflect the new preference; timings stay cached in IndexedDB.
+    current = null;
+  },
+  train,
+  async cancel(runId) {
+    if (active.has(runId)) cancelled.add(runId);
+  }
+};
+
+// Exposed only when running as a worker, so the spec can import this module in Node.
+if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
+  installErrorSerializer();
+  expose(trainWorkerApi);
+}
