@@ -42,7 +42,7 @@ export default defineConfig({
     env: {
       PORT: String(port),
       LATHE_DATA_DIR: dataDir,
-      LATHE_SETUP_TOKEN: 'e2e-setup-token',
+      LATHE_SETUP_TOKEN: 'e2e-setup-token-0123456789',
       LATHE_STATIC_DIR: 'build'
     }
   }

@@ -36,7 +36,7 @@ export default defineConfig({
         // cached the first time a worker asks for them so they never delay the first visit.
         globPatterns: ['client/**/*.{js,css,svg,png,ico,webmanifest,json,csv}'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
-        navigateFallback: '/',
+        navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/healthz/, /^\/metrics/],
         runtimeCaching: [
           {

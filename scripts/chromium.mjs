@@ -17,9 +17,12 @@ export function ensureChromium() {
     );
     process.exit(1);
   }
-  console.log('Chromium is missing; installing Debian\'s chromium with apt-get…');
+  console.log("Chromium is missing; installing Debian's chromium with apt-get…");
   execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', 'chromium'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  });
   if (!existsSync(CHROMIUM_PATH)) {
     console.error(`apt-get finished but ${CHROMIUM_PATH} does not exist.`);
     process.exit(1);

@@ -54,7 +54,13 @@ for (const f of ['test-results/vitest.json', 'test-results/playwright.json']) {
 
 const chromium = ensureChromium();
 step('Types, lint and format', 'npm', ['run', 'check']);
-step('Unit and server tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=test-results/vitest.json']);
+step('Unit and server tests', 'npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  '--outputFile=test-results/vitest.json'
+]);
 step('Production build', 'npm', ['run', 'build']);
 step('Browser end-to-end tests', 'npx', ['playwright', 'test'], { CHROMIUM_PATH: chromium });
 finish(0);

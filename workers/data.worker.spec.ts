@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { proxy, wrap } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DataWorkerApi, IngestProgress, IngestResult } from './data-api';
-import { createDataWorkerApi, installErrorSerializer } from './data.worker';
+import { createDataWorkerApi } from './data.worker';
+import { installErrorSerializer } from './error-serializer';
 import { expose } from 'comlink';
 
 const IRIS = fileURLToPath(new URL('../static/samples/iris.csv', import.meta.url));

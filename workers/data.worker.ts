@@ -2,9 +2,9 @@
  * The data worker: file ingest (and later profiling and validation) off the main thread.
  * Imports only `src/lib/core` and comlink, never Svelte or route modules.
  */
-import { expose, releaseProxy, transfer, transferHandlers, type TransferHandler } from 'comlink';
+import { expose, releaseProxy, transfer } from 'comlink';
+import { installErrorSerializer } from './error-serializer';
 import { ingestCsv } from '../src/lib/core/data/ingest';
-import { LatheError } from '../src/lib/core/errors';
 import type { DataWorkerApi, IngestProgress } from './data-api';
 
 export function createDataWorkerApi(): DataWorkerApi {
@@ -55,39 +55,6 @@ function sendProgress(onProgress: (progress: IngestProgress) => void, progress: 
 function releaseCallback(callback: unknown): void {
   const release: unknown = (callback as Partial<Record<typeof releaseProxy, unknown>>)[releaseProxy];
   if (typeof release === 'function') (release as () => void)();
-}
-
-/**
- * Comlink sends only `name`, `message` and `stack` of a thrown Error; this also sends an error's string
- * `code` (and a `LatheError`'s `details`), so the page can branch on `ragged_row` or `cancelled`. Comlink's own
- * deserializer copies the extra fields onto the Error it rebuilds, and the worker client turns
- * it back into a `LatheError`.
- */
-export function installErrorSerializer(): void {
-  const fallback = transferHandlers.get('throw');
-  if (!fallback) return;
-  const handler: TransferHandler<unknown, unknown> = {
-    canHandle: (input): input is unknown => fallback.canHandle(input),
-    serialize(input) {
-      // Comlink wraps what was thrown as `{ value }`.
-      const { value } = input as { value: unknown };
-      const code: unknown = value instanceof Error ? (value as Error & { code?: unknown }).code : undefined;
-      if (!(value instanceof Error) || typeof code !== 'string') return fallback.serialize({ value });
-      const { message, name, stack } = value;
-      const details = value instanceof LatheError ? cloneable(value.details) : undefined;
-      return [{ isError: true, value: { message, name, stack, code, details } }, []];
-    },
-    deserialize: (serialized) => fallback.deserialize(serialized)
-  };
-  transferHandlers.set('throw', handler);
-}
-
-function cloneable(details: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  try {
-    return details === undefined ? undefined : structuredClone(details);
-  } catch {
-    return undefined;
-  }
 }
 
 // Exposed only when running as a worker, so the spec can import this module in Node.

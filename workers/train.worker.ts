@@ -3,7 +3,8 @@
  * trains the run's model and streams progress. It is the only module that calls `tf.setBackend`.
  * Backends are imported only when probed; a failed import is retried on the next probe.
  */
-import { expose, releaseProxy, transferHandlers, type TransferHandler } from 'comlink';
+import { expose, releaseProxy } from 'comlink';
+import { installErrorSerializer } from './error-serializer';
 import * as tf from '@tensorflow/tfjs-core';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -496,26 +497,6 @@ function releaseCallback(callback: unknown): void {
   } catch {
     // Already released, or the page is gone.
   }
-}
-
-/**
- * Comlink sends only `name`, `message` and `stack` of a thrown Error; this also sends a `LatheError`'s
- * `code`, so the page can branch on `loss_not_finite` or `version_missing` (the worker client turns it
- * back into a `LatheError`). Same wire format as the data worker's serializer.
- */
-function installErrorSerializer(): void {
-  const fallback = transferHandlers.get('throw');
-  if (!fallback) return;
-  const handler: TransferHandler<{ value: unknown }, unknown> = {
-    canHandle: (value): value is { value: unknown } => fallback.canHandle(value),
-    serialize({ value }) {
-      if (!(value instanceof LatheError)) return fallback.serialize({ value });
-      const { message, name, stack, code } = value;
-      return [{ isError: true, value: { message, name, stack, code } }, []];
-    },
-    deserialize: (serialized) => fallback.deserialize(serialized) as { value: unknown }
-  };
-  transferHandlers.set('throw', handler as TransferHandler<unknown, unknown>);
 }
 
 /** The worker's API; exported so Node tests can call it directly on the cpu backend. */

@@ -1,1 +1,2 @@
-export const ssr = false; export const prerender = false;
+export const ssr = false;
+export const prerender = false;

@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 
-export const id = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a UUID');
+export const id = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a UUID');
 export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hex digest');
 /** Milliseconds since the Unix epoch. */
 export const timestamp = z.number().int().nonnegative();
@@ -134,7 +136,11 @@ export const run = z.object({
 });
 export type Run = z.infer<typeof run>;
 
-export const metricPoint = z.object({ step: z.number().int().nonnegative(), value: z.number(), time: timestamp });
+export const metricPoint = z.object({
+  step: z.number().int().nonnegative(),
+  value: z.number(),
+  time: timestamp
+});
 export type MetricPoint = z.infer<typeof metricPoint>;
 
 /** Immutable once the run ends: one named series (e.g. `loss`, `val_loss`) of a run. */

@@ -7,13 +7,15 @@ export async function putBlob(bytes: ArrayBuffer, knownHash?: string): Promise<s
   const hash = knownHash ?? (await sha256Hex(bytes));
   const db = getDb();
   const existing = await db.blobs.get(hash);
-  if (!existing) await db.blobs.put({ hash, bytes, size: bytes.byteLength, createdAt: Date.now(), uploaded: 0 });
+  if (!existing)
+    await db.blobs.put({ hash, bytes, size: bytes.byteLength, createdAt: Date.now(), uploaded: 0 });
   return hash;
 }
 
 export async function getBlob(hash: string): Promise<ArrayBuffer> {
   const row = await getDb().blobs.get(hash);
-  if (!row) throw new LatheError('blob_missing', `Stored data ${hash.slice(0, 12)}… is missing from this browser.`);
+  if (!row)
+    throw new LatheError('blob_missing', `Stored data ${hash.slice(0, 12)}… is missing from this browser.`);
   return row.bytes;
 }
 

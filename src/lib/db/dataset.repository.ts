@@ -22,13 +22,16 @@ export interface NewVersionInput {
  * Store a new version: its chunk blobs, the version record, the dataset pointing at it and the
  * outbox mutations, all in one transaction — a failure (quota included) leaves nothing half-written.
  */
-export async function saveVersion(input: NewVersionInput): Promise<{ dataset: Dataset; version: DatasetVersion }> {
+export async function saveVersion(
+  input: NewVersionInput
+): Promise<{ dataset: Dataset; version: DatasetVersion }> {
   const db = getDb();
   const clock = await getClock();
   const now = Date.now();
   return db.transaction('rw', [db.datasets, db.datasetVersions, db.blobs, db.outbox], async () => {
     const existing = input.datasetId ? await db.datasets.get(input.datasetId) : undefined;
-    if (input.datasetId && !existing) throw new LatheError('dataset_missing', 'That dataset no longer exists.');
+    if (input.datasetId && !existing)
+      throw new LatheError('dataset_missing', 'That dataset no longer exists.');
     const datasetId = existing?.id ?? uuidv7();
     const version: DatasetVersion = {
       id: uuidv7(),
@@ -44,14 +47,25 @@ export async function saveVersion(input: NewVersionInput): Promise<{ dataset: Da
     };
     for (const chunk of input.chunks) {
       if (!(await db.blobs.get(chunk.hash))) {
-        await db.blobs.put({ hash: chunk.hash, bytes: chunk.data, size: chunk.bytes, createdAt: now, uploaded: 0 });
+        await db.blobs.put({
+          hash: chunk.hash,
+          bytes: chunk.data,
+          size: chunk.bytes,
+          createdAt: now,
+          uploaded: 0
+        });
       }
     }
     await db.datasetVersions.add(version);
     const stamp = clock.tick();
     let dataset: Dataset;
     if (existing) {
-      dataset = { ...existing, latestVersionId: version.id, updatedAt: now, stamps: { ...existing.stamps, latestVersionId: stamp } };
+      dataset = {
+        ...existing,
+        latestVersionId: version.id,
+        updatedAt: now,
+        stamps: { ...existing.stamps, latestVersionId: stamp }
+      };
       await db.datasets.put(dataset);
     } else {
       dataset = {
@@ -65,7 +79,14 @@ export async function saveVersion(input: NewVersionInput): Promise<{ dataset: Da
       };
       await db.datasets.add(dataset);
       await enqueue(
-        { entity: 'dataset', op: 'insert', recordId: datasetId, projectId: input.projectId, fields: { ...dataset, latestVersionId: null }, blobs: [] },
+        {
+          entity: 'dataset',
+          op: 'insert',
+          recordId: datasetId,
+          projectId: input.projectId,
+          fields: { ...dataset, latestVersionId: null },
+          blobs: []
+        },
         stamp
       );
     }
@@ -86,7 +107,14 @@ export async function saveVersion(input: NewVersionInput): Promise<{ dataset: Da
     dataset.stamps = { ...dataset.stamps, latestVersionId: pointerStamp };
     await db.datasets.put(dataset);
     await enqueue(
-      { entity: 'dataset', op: 'update', recordId: datasetId, projectId: input.projectId, fields: { latestVersionId: version.id }, blobs: [] },
+      {
+        entity: 'dataset',
+        op: 'update',
+        recordId: datasetId,
+        projectId: input.projectId,
+        fields: { latestVersionId: version.id },
+        blobs: []
+      },
       pointerStamp
     );
     return { dataset, version };
@@ -114,7 +142,11 @@ export async function listVersions(datasetId: string): Promise<DatasetVersion[]>
 export async function readVersionChunks(version: DatasetVersion): Promise<ArrayBuffer[]> {
   const rows = await getDb().blobs.bulkGet(version.chunks.map((c) => c.hash));
   return rows.map((row, i) => {
-    if (!row) throw new LatheError('blob_missing', `Chunk ${i + 1} of this dataset version is missing from this browser.`);
+    if (!row)
+      throw new LatheError(
+        'blob_missing',
+        `Chunk ${i + 1} of this dataset version is missing from this browser.`
+      );
     return row.bytes;
   });
 }

@@ -25,13 +25,19 @@ export async function pendingCount(): Promise<number> {
 /** Remove mutations the server has answered for (applied, or rejected for good). */
 export async function removeMutations(ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await getDb().outbox.where('mutation.id').anyOf([...ids]).delete();
+  await getDb()
+    .outbox.where('mutation.id')
+    .anyOf([...ids])
+    .delete();
 }
 
 export async function recordFailure(ids: readonly string[], reason: string): Promise<void> {
   const db = getDb();
   await db.transaction('rw', db.outbox, async () => {
-    const rows = await db.outbox.where('mutation.id').anyOf([...ids]).toArray();
+    const rows = await db.outbox
+      .where('mutation.id')
+      .anyOf([...ids])
+      .toArray();
     for (const row of rows) {
       await db.outbox.update(row.seq!, { attempts: row.attempts + 1, lastError: reason });
     }

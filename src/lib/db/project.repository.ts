@@ -20,7 +20,14 @@ export async function getOrCreateProject(name = 'My project'): Promise<Project> 
     await db.projects.add(project);
     await db.meta.put({ key: 'projectId', value: project.id });
     await enqueue(
-      { entity: 'project', op: 'insert', recordId: project.id, projectId: project.id, fields: { ...project }, blobs: [] },
+      {
+        entity: 'project',
+        op: 'insert',
+        recordId: project.id,
+        projectId: project.id,
+        fields: { ...project },
+        blobs: []
+      },
       clock.tick()
     );
   });
@@ -30,4 +37,3 @@ export async function getOrCreateProject(name = 'My project'): Promise<Project> 
 export async function currentProjectId(): Promise<string> {
   return (await getOrCreateProject()).id;
 }
-

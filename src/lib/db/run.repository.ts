@@ -6,7 +6,9 @@ import { getClock } from './meta.repository';
 import { enqueue } from './outbox.repository';
 
 /** Fields of a run that change after it is created. */
-export type RunPatch = Partial<Pick<Run, 'name' | 'status' | 'environment' | 'metrics' | 'error' | 'startedAt' | 'finishedAt'>>;
+export type RunPatch = Partial<
+  Pick<Run, 'name' | 'status' | 'environment' | 'metrics' | 'error' | 'startedAt' | 'finishedAt'>
+>;
 
 export async function createRun(projectId: string, name: string, spec: RunSpec): Promise<Run> {
   const db = getDb();
@@ -26,11 +28,16 @@ export async function createRun(projectId: string, name: string, spec: RunSpec):
     finishedAt: null,
     createdAt: now,
     updatedAt: now,
-    stamps: Object.fromEntries(['name', 'status', 'environment', 'metrics', 'error', 'startedAt', 'finishedAt'].map((f) => [f, stamp]))
+    stamps: Object.fromEntries(
+      ['name', 'status', 'environment', 'metrics', 'error', 'startedAt', 'finishedAt'].map((f) => [f, stamp])
+    )
   };
   await db.transaction('rw', db.runs, db.outbox, async () => {
     await db.runs.add(run);
-    await enqueue({ entity: 'run', op: 'insert', recordId: run.id, projectId, fields: { ...run }, blobs: [] }, stamp);
+    await enqueue(
+      { entity: 'run', op: 'insert', recordId: run.id, projectId, fields: { ...run }, blobs: [] },
+      stamp
+    );
   });
   return run;
 }
@@ -47,7 +54,14 @@ export async function updateRun(id: string, patch: RunPatch): Promise<Run> {
     const next: Run = { ...current, ...patch, updatedAt: Date.now(), stamps };
     await db.runs.put(next);
     await enqueue(
-      { entity: 'run', op: 'update', recordId: id, projectId: current.projectId, fields: { ...patch }, blobs: [] },
+      {
+        entity: 'run',
+        op: 'update',
+        recordId: id,
+        projectId: current.projectId,
+        fields: { ...patch },
+        blobs: []
+      },
       stamp
     );
     return next;
@@ -59,11 +73,26 @@ export async function saveMetricSeries(run: Run, name: string, points: MetricPoi
   const db = getDb();
   const clock = await getClock();
   const now = Date.now();
-  const series: MetricSeries = { id: uuidv7(), projectId: run.projectId, runId: run.id, name, points, createdAt: now, updatedAt: now };
+  const series: MetricSeries = {
+    id: uuidv7(),
+    projectId: run.projectId,
+    runId: run.id,
+    name,
+    points,
+    createdAt: now,
+    updatedAt: now
+  };
   await db.transaction('rw', db.metricSeries, db.outbox, async () => {
     await db.metricSeries.add(series);
     await enqueue(
-      { entity: 'metricSeries', op: 'insert', recordId: series.id, projectId: run.projectId, fields: { ...series }, blobs: [] },
+      {
+        entity: 'metricSeries',
+        op: 'insert',
+        recordId: series.id,
+        projectId: run.projectId,
+        fields: { ...series },
+        blobs: []
+      },
       clock.tick()
     );
   });

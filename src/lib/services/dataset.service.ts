@@ -1,6 +1,13 @@
 /** Importing and reading datasets: the data worker parses, the repositories store, events announce. */
 import type { Dataset, DatasetVersion } from '../core/records';
-import { getDataset, getVersion, listDatasets, listVersions, readVersionChunks, saveVersion } from '../db/dataset.repository';
+import {
+  getDataset,
+  getVersion,
+  listDatasets,
+  listVersions,
+  readVersionChunks,
+  saveVersion
+} from '../db/dataset.repository';
 import { currentProjectId } from '../db/project.repository';
 import { ingestFile, type IngestProgress } from '../workers/data.client';
 import { events } from './event-bus';
@@ -18,10 +25,17 @@ export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
 /** Parse a file in the data worker and store it as a new dataset (or a new version of `datasetId`). */
 export async function importFile(
   file: File,
-  opts: { datasetId?: string; name?: string; onProgress?: (p: IngestProgress) => void; signal?: AbortSignal } = {}
+  opts: {
+    datasetId?: string;
+    name?: string;
+    onProgress?: (p: IngestProgress) => void;
+    signal?: AbortSignal;
+  } = {}
 ): Promise<{ dataset: Dataset; version: DatasetVersion; warnings: string[] }> {
   if (file.size > MAX_IMPORT_BYTES) {
-    throw new Error(`${file.name} is ${(file.size / 1024 ** 3).toFixed(1)} GB; files up to 2 GB can be imported.`);
+    throw new Error(
+      `${file.name} is ${(file.size / 1024 ** 3).toFixed(1)} GB; files up to 2 GB can be imported.`
+    );
   }
   const result = await ingestFile(file, opts.onProgress ?? (() => {}), opts.signal);
   const projectId = await currentProjectId();
@@ -59,7 +73,10 @@ export async function datasetsOfProject(): Promise<Dataset[]> {
 export { getDataset, getVersion, listVersions };
 
 /** First rows of a version for the table preview, decoded from its first Arrow chunk. */
-export async function previewRows(version: DatasetVersion, limit = 100): Promise<Array<Record<string, unknown>>> {
+export async function previewRows(
+  version: DatasetVersion,
+  limit = 100
+): Promise<Array<Record<string, unknown>>> {
   const first = version.chunks[0];
   if (!first) return [];
   const [bytes] = await readVersionChunks({ ...version, chunks: [first] });
@@ -71,7 +88,8 @@ export async function previewRows(version: DatasetVersion, limit = 100): Promise
     const row: Record<string, unknown> = {};
     for (const field of table.schema.fields) {
       const value: unknown = table.getChild(field.name)?.get(i);
-      row[field.name] = value instanceof Date ? value.toISOString() : typeof value === 'bigint' ? Number(value) : value;
+      row[field.name] =
+        value instanceof Date ? value.toISOString() : typeof value === 'bigint' ? Number(value) : value;
     }
     rows.push(row);
   }

@@ -13,6 +13,9 @@ export async function requestPersistence(): Promise<boolean | null> {
 
 export async function storageReport(): Promise<StorageReport> {
   if (!navigator.storage?.estimate) return { usage: null, quota: null, persisted: null };
-  const [estimate, persisted] = await Promise.all([navigator.storage.estimate(), navigator.storage.persisted()]);
+  const [estimate, persisted] = await Promise.all([
+    navigator.storage.estimate(),
+    navigator.storage.persisted()
+  ]);
   return { usage: estimate.usage ?? null, quota: estimate.quota ?? null, persisted };
 }

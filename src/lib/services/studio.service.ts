@@ -33,7 +33,11 @@ export function bootStudio(): () => void {
   startSync();
   failInterruptedRuns()
     .then((n) => {
-      if (n > 0) notices.push('info', `${n} run${n > 1 ? 's were' : ' was'} interrupted when the tab closed and marked failed.`);
+      if (n > 0)
+        notices.push(
+          'info',
+          `${n} run${n > 1 ? 's were' : ' was'} interrupted when the tab closed and marked failed.`
+        );
     })
     .catch((err: unknown) => notices.push('error', describeError(err, 'Checking interrupted runs')));
   // Let the first page render before the worker loads TensorFlow.js to probe the backends.

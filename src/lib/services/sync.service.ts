@@ -39,7 +39,12 @@ export async function signIn(serverUrl: string, email: string, password: string)
   return user;
 }
 
-export async function completeSetup(input: { token: string; name: string; email: string; password: string }): Promise<UserProfile> {
+export async function completeSetup(input: {
+  token: string;
+  name: string;
+  email: string;
+  password: string;
+}): Promise<UserProfile> {
   const user = await engine.completeSetup(defaultServerUrl(), input);
   engine.requestSync(0);
   return user;

@@ -3,7 +3,15 @@
  * store the outcome — completed, cancelled or failed with a reason a person can act on.
  */
 import type { Run, RunSpec } from '../core/records';
-import { findInterruptedRuns, createRun, saveMetricSeries, updateRun, listRuns, getRun, getRunSeries } from '../db/run.repository';
+import {
+  findInterruptedRuns,
+  createRun,
+  saveMetricSeries,
+  updateRun,
+  listRuns,
+  getRun,
+  getRunSeries
+} from '../db/run.repository';
 import { currentProjectId } from '../db/project.repository';
 import { runManager } from '../state/run-manager.svelte';
 import { TrainCancelledError, trainRun } from '../workers/train.client';
@@ -77,7 +85,13 @@ async function onEvent(runId: string, event: TrainEvent): Promise<void> {
       await updateRun(runId, { environment: event.env });
       break;
     case 'epoch':
-      runManager.update(runId, { epoch: event.epoch, epochs: event.epochs, batch: 1, batches: 1, metrics: event.metrics });
+      runManager.update(runId, {
+        epoch: event.epoch,
+        epochs: event.epochs,
+        batch: 1,
+        batches: 1,
+        metrics: event.metrics
+      });
       runManager.addPoint(runId, 'loss', { step: event.epoch, value: event.loss, time: now });
       if (event.valLoss !== undefined && event.valLoss !== null) {
         runManager.addPoint(runId, 'val_loss', { step: event.epoch, value: event.valLoss, time: now });

@@ -44,7 +44,12 @@ class AppStatus {
     this.#backendError = error;
   }
 
-  setSync(state: { phase: SyncPhase; pending: number; lastSyncedAt: number | null; lastError: string | null }): void {
+  setSync(state: {
+    phase: SyncPhase;
+    pending: number;
+    lastSyncedAt: number | null;
+    lastError: string | null;
+  }): void {
     this.#syncPhase = state.phase;
     this.#pending = state.pending;
     this.#lastSyncedAt = state.lastSyncedAt;

@@ -179,7 +179,8 @@ export class SyncEngine {
   async #tick(): Promise<void> {
     this.#timer = null;
     if (!(this.#options.isOnline ?? defaultOnline)()) {
-      this.#setState({ phase: 'offline' });
+      // Still count what waits, so the studio can say how much will sync when the network returns.
+      this.#setState({ phase: 'offline', pending: await pendingCount() });
       this.#schedule(this.#intervalMs);
       return;
     }

@@ -1,6 +1,6 @@
 import { expose } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installErrorSerializer } from '../../../workers/data.worker';
+import { installErrorSerializer } from '../../../workers/error-serializer';
 import { LatheError } from '../core/errors';
 import {
   WorkerCallAbortedError,

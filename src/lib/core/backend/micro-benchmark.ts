@@ -41,8 +41,12 @@ export async function runMicroBenchmark(options: MicroBenchmarkOptions = {}): Pr
 
   const x = tf.tensor2d(patternedMatrix(rows, features, 1), [rows, features]);
   const y = tf.tensor2d(patternedMatrix(rows, features, 2), [rows, features]);
-  const w = tf.variable(tf.tensor2d(patternedMatrix(features, features, 3), [features, features]));
-  const b = tf.variable(tf.zeros([features]));
+  const initialW = tf.tensor2d(patternedMatrix(features, features, 3), [features, features]);
+  const initialB = tf.zeros([features]);
+  const w = tf.variable(initialW);
+  const b = tf.variable(initialB);
+  // Variables hold their own reference to the data; the initial tensors would otherwise leak.
+  tf.dispose([initialW, initialB]);
   const optimizer = tf.train.adam(0.01);
   // Reading the loss back forces the step to finish: GPU backends otherwise return before running it.
   const step = async (): Promise<void> => {
