@@ -23,7 +23,8 @@ export function bootStudio(): () => void {
   if (booted) return teardown;
   booted = true;
 
-  if (import.meta.env.PROD) {
+  // Browsers (or policies) without service workers still get the studio; only offline use is lost.
+  if (import.meta.env.PROD && 'serviceWorker' in navigator) {
     void registerSW({
       immediate: true,
       onRegisterError: (err: unknown) => console.warn('Offline support is unavailable:', err)

@@ -96,6 +96,9 @@ async function onEvent(runId: string, event: TrainEvent): Promise<void> {
       if (event.valLoss !== undefined && event.valLoss !== null) {
         runManager.addPoint(runId, 'val_loss', { step: event.epoch, value: event.valLoss, time: now });
       }
+      for (const [name, value] of Object.entries(event.metrics)) {
+        runManager.addPoint(runId, `val_${name}`, { step: event.epoch, value, time: now });
+      }
       break;
     case 'batch':
       runManager.update(runId, { epoch: event.epoch, batch: event.batch, batches: event.batches });

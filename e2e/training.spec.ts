@@ -1,0 +1,45 @@
+/** Training that does not end well: cancelled by the person, a worker that dies, a tab closed mid-run. */
+import { expect, test } from '@playwright/test';
+import { Studio } from './pages/studio';
+
+test('a run can be cancelled while it trains', async ({ page }) => {
+  const studio = new Studio(page);
+  await studio.importSample('Iris');
+  await studio.train({ target: 'species', epochs: 1000, batchSize: 2 });
+  await expect(page.getByRole('progressbar', { name: /Epoch \d+ of 1000/ })).toBeVisible();
+  await page.getByTestId('cancel-run').click();
+  await studio.waitForRunStatus('cancelled', 60_000);
+  await page.goto('/runs');
+  await expect(page.getByTestId('run-list')).toContainText('cancelled');
+});
+
+test('a training worker that dies fails the run with the reason, and the page stays usable', async ({
+  page
+}) => {
+  // The worker's script fails as it loads, as a crashed or broken worker would.
+  await page.route(/train\.worker-[^/]*\.js$/, (route) =>
+    route.fulfill({ contentType: 'text/javascript', body: 'throw new Error("simulated worker failure");' })
+  );
+  const studio = new Studio(page);
+  await studio.importSample('Iris');
+  await studio.train({ target: 'species', epochs: 5 });
+  await studio.waitForRunStatus('failed', 60_000);
+  await expect(page.getByTestId('run-error')).toContainText(/worker/i);
+  // Still responsive: navigation works and the run is listed as failed.
+  await page.getByRole('link', { name: 'Runs' }).click();
+  await expect(page.getByTestId('run-list')).toContainText('failed');
+});
+
+test('a run interrupted by a reload is marked failed with the reason', async ({ page }) => {
+  const studio = new Studio(page);
+  await studio.importSample('Iris');
+  const runId = await studio.train({ target: 'species', epochs: 1000, batchSize: 2 });
+  await expect(page.getByRole('progressbar', { name: /Epoch \d+ of 1000/ })).toBeVisible();
+  await page.reload();
+  await expect(
+    page.getByRole('alert').or(page.getByRole('status')).filter({ hasText: 'interrupted' })
+  ).toBeVisible();
+  await page.goto(`/runs/${runId}`);
+  await studio.waitForRunStatus('failed');
+  await expect(page.getByTestId('run-error')).toContainText('Interrupted');
+});
