@@ -56,6 +56,13 @@ test('a CSV becomes a trained, stored, synced and shared run', async ({ page, br
   await expect(other.getByTestId('run-metrics')).toContainText('accuracy');
   await expect(other.getByTestId('loss-chart')).toBeVisible();
   await expect(other.getByRole('button', { name: 'Start training' })).toHaveCount(0);
+
+  // 6. Revoked, the link opens nothing.
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByTestId('create-share-link')).toBeVisible();
+  await other.reload();
+  await expect(other.getByRole('heading', { name: 'This link does not open a run' })).toBeVisible();
   await stranger.close();
 });
 

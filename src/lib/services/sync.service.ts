@@ -78,6 +78,13 @@ export async function shareRun(runId: string): Promise<string> {
   return new URL(link.url, baseUrl).toString();
 }
 
+/** Revoke a share link: whoever holds it can no longer open the run. */
+export async function revokeShare(shareUrl: string): Promise<void> {
+  const token = new URL(shareUrl).pathname.split('/').at(-1) ?? '';
+  const { api } = await signedInClient();
+  await api.revokeShareLink(token);
+}
+
 /** Read a shared run; needs no account. */
 export async function loadSharedRun(token: string) {
   const api = createApiClient({ baseUrl: location.origin, getToken: () => undefined });

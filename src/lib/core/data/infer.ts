@@ -1,0 +1,227 @@
+/**
+ * Column type inference from the text cells of a CSV, and the matching cell parser.
+ *
+ * Rules, in order, over the non-missing cells of a column:
+ * - boolean when ≥ 95% are true/false/yes/no (any case);
+ * - integer or float when ≥ 95% parse as numbers (integer only if every parsed cell is whole);
+ * - date when ≥ 95% are ISO `YYYY-MM-DD`; datetime when ≥ 95% are ISO dates or date-times;
+ * - otherwise a string column: identifier when every value is distinct and the column is named like
+ *   an id or its values look like keys (short, no spaces); categorical when it has ≤ 50 distinct
+ *   values and fewer than half as many as cells; text otherwise.
+ * An integer column named like an id whose values are all distinct is an identifier too.
+ *
+ * The cells of a typed column that do not parse become missing and are counted as malformed, with
+ * the first few kept as examples: nothing is coerced silently.
+ */
+import type { ColumnSchema, ColumnType } from '../records';
+
+/** Cells that mean "no value", compared trimmed and lower-cased. */
+export const MISSING_TOKENS: ReadonlySet<string> = new Set(['', 'na', 'n/a', 'null', '?', 'nan']);
+
+/** Share of non-missing cells that must parse for a column to get a parsed type. */
+export const PARSE_THRESHOLD = 0.95;
+/** A string column with at most this many distinct values (and under half its cells) is categorical. */
+export const MAX_CATEGORIES = 50;
+/** How many malformed cells are kept as examples per column. */
+export const MALFORMED_EXAMPLES = 5;
+
+/** A cell that could not be read as its column's type. `row` is the 0-based index of the data row. */
+export interface MalformedCell {
+  row: number;
+  column: string;
+  value: string;
+}
+
+export interface ColumnMalformed {
+  column: string;
+  type: ColumnType;
+  count: number;
+  examples: MalformedCell[];
+}
+
+export interface InferredSchema {
+  /** `missing` counts empty cells, missing tokens and malformed cells. */
+  columns: ColumnSchema[];
+  /** Only the columns that have malformed cells. */
+  malformed: ColumnMalformed[];
+}
+
+export type CellValue = number | boolean | string | null;
+
+const INTEGER = /^[+-]?\d+$/;
+const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATETIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const TRUE_TOKENS = new Set(['true', 'yes']);
+const FALSE_TOKENS = new Set(['false', 'no']);
+const ID_NAME = /^(?:id|.*[_\s-]id|.*[a-z]Id|uuid|guid|key)$/i;
+const MAX_KEY_LENGTH = 64;
+
+export function isMissing(cell: string): boolean {
+  return MISSING_TOKENS.has(cell.trim().toLowerCase());
+}
+
+export function isIdentifierName(name: string): boolean {
+  return ID_NAME.test(name.trim());
+}
+
+/** Milliseconds since the epoch of an ISO date (UTC midnight), or null when it is not a real date. */
+export function parseIsoDate(text: string): number | null {
+  const m = DATE.exec(text);
+  if (!m) return null;
+  return utc(Number(m[1]), Number(m[2]), Number(m[3]), 0, 0, 0, 0);
+}
+
+/**
+ * Milliseconds since the epoch of an ISO date or date-time. A date-time without an offset is read
+ * as UTC, so the same file gives the same values on every machine.
+ */
+export function parseIsoDateTime(text: string): number | null {
+  const date = parseIsoDate(text);
+  if (date !== null) return date;
+  const m = DATETIME.exec(text);
+  if (!m) return null;
+  const fraction = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
+  const local = utc(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), 0);
+  if (local === null) return null;
+  const zone = m[8];
+  let offsetMinutes = 0;
+  if (zone && zone !== 'Z') {
+    const digits = zone.replace(':', '');
+    const sign = digits.startsWith('-') ? -1 : 1;
+    offsetMinutes = sign * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+  }
+  return local + Math.round(fraction) - offsetMinutes * 60_000;
+}
+
+function utc(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number | null {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
+  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  // Date.UTC rolls 2023-02-30 over to March; a rolled-over day is not a real date.
+  if (new Date(t).getUTCDate() !== d) return null;
+  return t;
+}
+
+/**
+ * Reads one cell as `type`: a number (dates as epoch milliseconds), a boolean, a string, or null
+ * when the cell is missing or malformed. Strings are trimmed except in text columns.
+ */
+export function parseCell(type: ColumnType, raw: string): CellValue {
+  const cell = raw.trim();
+  if (MISSING_TOKENS.has(cell.toLowerCase())) return null;
+  switch (type) {
+    case 'integer':
+    case 'float':
+      return FLOAT.test(cell) ? Number(cell) : null;
+    case 'boolean': {
+      const lower = cell.toLowerCase();
+      if (TRUE_TOKENS.has(lower)) return true;
+      if (FALSE_TOKENS.has(lower)) return false;
+      return null;
+    }
+    case 'date':
+      return parseIsoDate(cell);
+    case 'datetime':
+      return parseIsoDateTime(cell);
+    case 'text':
+      return raw;
+    case 'categorical':
+    case 'identifier':
+      return cell;
+  }
+}
+
+/** Counts of what the cells of one column parse as. */
+interface CellCounts {
+  present: number;
+  integer: number;
+  float: number;
+  boolean: number;
+  date: number;
+  datetime: number;
+  spaced: number;
+  longest: number;
+}
+
+function countCells(cells: readonly string[], distinct: Set<string>): CellCounts & { missing: number } {
+  const counts = { present: 0, missing: 0, integer: 0, float: 0, boolean: 0, date: 0, datetime: 0, spaced: 0, longest: 0 };
+  for (const raw of cells) {
+    const cell = raw.trim();
+    const lower = cell.toLowerCase();
+    if (MISSING_TOKENS.has(lower)) {
+      counts.missing++;
+      continue;
+    }
+    counts.present++;
+    distinct.add(cell);
+    if (cell.length > counts.longest) counts.longest = cell.length;
+    if (/\s/.test(cell)) counts.spaced++;
+    if (FLOAT.test(cell)) {
+      counts.float++;
+      if (INTEGER.test(cell)) counts.integer++;
+    } else if (TRUE_TOKENS.has(lower) || FALSE_TOKENS.has(lower)) {
+      counts.boolean++;
+    } else if (parseIsoDate(cell) !== null) {
+      counts.date++;
+      counts.datetime++;
+    } else if (parseIsoDateTime(cell) !== null) {
+      counts.datetime++;
+    }
+  }
+  return counts;
+}
+
+function chooseType(name: string, counts: CellCounts, distinct: number): ColumnType {
+  const { present } = counts;
+  if (present === 0) return 'text';
+  const enough = (n: number): boolean => n >= PARSE_THRESHOLD * present;
+  if (enough(counts.boolean)) return 'boolean';
+  if (enough(counts.float)) {
+    // Whole numbers only: an integer, unless every value is distinct and the column is named like an id.
+    if (counts.integer === counts.float) return distinct === present && isIdentifierName(name) ? 'identifier' : 'integer';
+    return 'float';
+  }
+  if (enough(counts.date)) return 'date';
+  if (enough(counts.datetime)) return 'datetime';
+  if (distinct === present && (isIdentifierName(name) || (counts.spaced === 0 && counts.longest <= MAX_KEY_LENGTH))) {
+    return 'identifier';
+  }
+  if (distinct <= MAX_CATEGORIES && distinct < 0.5 * present) return 'categorical';
+  return 'text';
+}
+
+/** Infers one column's type and counts its missing and malformed cells. */
+export function inferColumn(name: string, cells: readonly string[]): { schema: ColumnSchema; malformed: ColumnMalformed } {
+  const distinct = new Set<string>();
+  const counts = countCells(cells, distinct);
+  const type = chooseType(name, counts, distinct.size);
+  const malformed: ColumnMalformed = { column: name, type, count: 0, examples: [] };
+  if (type === 'integer' || type === 'float' || type === 'boolean' || type === 'date' || type === 'datetime') {
+    for (let row = 0; row < cells.length; row++) {
+      const raw = cells[row] ?? '';
+      if (parseCell(type, raw) !== null || isMissing(raw)) continue;
+      malformed.count++;
+      if (malformed.examples.length < MALFORMED_EXAMPLES) malformed.examples.push({ row, column: name, value: raw });
+    }
+  }
+  const schema: ColumnSchema = {
+    name,
+    type,
+    missing: counts.missing + malformed.count,
+    distinct: distinct.size
+  };
+  return { schema, malformed };
+}
+
+/** Infers every column from column-major cells (`cells[c][r]` is row r of column c). */
+export function inferSchema(names: readonly string[], cells: ReadonlyArray<readonly string[]>): InferredSchema {
+  const columns: ColumnSchema[] = [];
+  const malformed: ColumnMalformed[] = [];
+  names.forEach((name, c) => {
+    const result = inferColumn(name, cells[c] ?? []);
+    columns.push(result.schema);
+    if (result.malformed.count > 0) malformed.push(result.malformed);
+  });
+  return { columns, malformed };
+}

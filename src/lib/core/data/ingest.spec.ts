@@ -1,0 +1,163 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { readChunks, tableToColumns } from './arrow';
+import { CsvError } from './csv';
+import { IngestCancelledError, ingestCsv, type IngestProgress } from './ingest';
+
+const IRIS = fileURLToPath(new URL('../../../../static/samples/iris.csv', import.meta.url));
+const HOUSING = fileURLToPath(new URL('../../../../static/samples/housing.csv', import.meta.url));
+const MESSY = fileURLToPath(new URL('./fixtures/messy.csv', import.meta.url));
+
+/** A file read from disk in small pieces, as a browser's File.stream() would give it. */
+function fileStream(path: string, highWaterMark = 256): AsyncIterable<Uint8Array> {
+  return createReadStream(path, { highWaterMark }) as AsyncIterable<Uint8Array>;
+}
+
+function bytesOf(text: string | number[]): ReadableStream<Uint8Array> {
+  const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : new Uint8Array(text);
+  return new ReadableStream({
+    start(controller) {
+      // Three pieces, splitting multi-byte characters, to exercise the streaming decoder.
+      const third = Math.ceil(bytes.length / 3);
+      for (let i = 0; i < bytes.length; i += third) controller.enqueue(bytes.slice(i, i + third));
+      controller.close();
+    }
+  });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('ingestCsv', () => {
+  it('reads the Iris sample: 150 rows, 4 float columns and a categorical species', async () => {
+    const progress: IngestProgress[] = [];
+    const { size } = await import('node:fs').then((fs) => fs.statSync(IRIS));
+    const result = await ingestCsv(fileStream(IRIS), {
+      fileName: 'iris.csv',
+      fileSize: size,
+      onProgress: (p) => progress.push(p),
+      progressIntervalMs: 0
+    });
+    expect(result.rowCount).toBe(150);
+    expect(result.columns.map((c) => [c.name, c.type])).toEqual([
+      ['sepal_length', 'float'],
+      ['sepal_width', 'float'],
+      ['petal_length', 'float'],
+      ['petal_width', 'float'],
+      ['species', 'categorical']
+    ]);
+    expect(result.columns.every((c) => c.missing === 0)).toBe(true);
+    expect(result.preview).toHaveLength(50);
+    expect(result.preview[0]).toEqual({
+      sepal_length: 5.1,
+      sepal_width: 3.5,
+      petal_length: 1.4,
+      petal_width: 0.2,
+      species: 'setosa'
+    });
+    expect(result.report).toEqual({ malformed: [], warnings: [] });
+    expect(result.chunks).toHaveLength(1);
+    expect(result.contentHash).toMatch(/^[0-9a-f]{64}$/);
+
+    const reading = progress.filter((p) => p.phase === 'reading');
+    expect(reading.length).toBeGreaterThan(1);
+    expect(reading.at(-1)).toEqual({ phase: 'reading', bytesRead: size, totalBytes: size, rowsRead: 150, rowsEncoded: 0 });
+    expect(progress.at(-1)).toMatchObject({ phase: 'encoding', rowsEncoded: 150 });
+
+    const table = readChunks(result.chunks.map((c) => c.data));
+    const [petalLength] = tableToColumns(table, ['petal_length']);
+    const mean = (petalLength ?? new Float32Array()).reduce((s, v) => s + v, 0) / 150;
+    expect(mean).toBeCloseTo(3.758, 3);
+  });
+
+  it('gives the same content hash for the same file read in different piece sizes', async () => {
+    const a = await ingestCsv(fileStream(IRIS, 64), { fileName: 'iris.csv', fileSize: 0 });
+    const b = await ingestCsv(fileStream(IRIS, 4096), { fileName: 'iris.csv', fileSize: 0 });
+    expect(b.contentHash).toBe(a.contentHash);
+  });
+
+  it('reads the messy fixture: BOM, CRLF, semicolons, quotes, missing tokens and a decimal comma', async () => {
+    const result = await ingestCsv(fileStream(MESSY, 37), { fileName: 'messy.csv', fileSize: 0 });
+    expect(result.rowCount).toBe(24);
+    expect(Object.fromEntries(result.columns.map((c) => [c.name, [c.type, c.missing]]))).toEqual({
+      id: ['identifier', 0],
+      name: ['text', 0],
+      price: ['float', 2],
+      in_stock: ['boolean', 1],
+      added: ['date', 1],
+      color: ['categorical', 0],
+      notes: ['text', 3]
+    });
+    expect(result.report.malformed).toEqual([
+      {
+        column: 'price',
+        type: 'float',
+        count: 1,
+        examples: [{ row: 1, line: 3, column: 'price', value: '1,04' }]
+      }
+    ]);
+    expect(result.report.warnings).toEqual([
+      'Column “price”: 1 value could not be read as float (e.g. “1,04” on line 3) and is treated as missing.'
+    ]);
+    expect(result.preview[0]).toMatchObject({ id: '1', name: 'Widget; large', price: 12.5, in_stock: true });
+    expect(result.preview[0]?.notes).toBe('He said "hello"');
+    expect(result.preview[1]?.price).toBeNull();
+    expect(result.preview[2]).toMatchObject({ name: 'Multi\r\nline', in_stock: null, added: '2024-03-01', notes: null });
+  });
+
+  it('reads the regression sample with numeric target', async () => {
+    const result = await ingestCsv(fileStream(HOUSING), { fileName: 'housing.csv', fileSize: 0 });
+    expect(result.rowCount).toBe(200);
+    expect(result.columns.find((c) => c.name === 'price_k')?.type).toBe('float');
+    expect(result.report.malformed).toEqual([]);
+  });
+
+  it('rejects an empty file, a header-only file and binary content, naming the file', async () => {
+    const empty = await rejection(ingestCsv(bytesOf(''), { fileName: 'empty.csv', fileSize: 0 }));
+    expect(empty).toBeInstanceOf(CsvError);
+    expect((empty as CsvError).code).toBe('empty_file');
+    expect((empty as CsvError).message).toContain('empty.csv');
+
+    const header = await rejection(ingestCsv(bytesOf('\ufeffa,b\r\n'), { fileName: 'h.csv', fileSize: 0 }));
+    expect((header as CsvError).code).toBe('header_only');
+
+    const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52];
+    const binary = await rejection(ingestCsv(bytesOf(png), { fileName: 'cat.png', fileSize: 16 }));
+    expect((binary as CsvError).code).toBe('binary_content');
+    expect((binary as CsvError).message).toContain('cat.png');
+  });
+
+  it('reports a ragged row with its line', async () => {
+    const err = await rejection(ingestCsv(bytesOf('a,b\n1,2\n3\n'), { fileName: 'r.csv', fileSize: 0 }));
+    expect((err as CsvError).message).toBe('Line 3 of r.csv has 1 field; the header has 2.');
+  });
+
+  it('decodes UTF-8 split across pieces and warns about bytes that are not UTF-8', async () => {
+    const ok = await ingestCsv(bytesOf('city\nZürich\nMünchen\nKøbenhavn\n'), { fileName: 'u.csv', fileSize: 0 });
+    expect(ok.preview.map((r) => r.city)).toEqual(['Zürich', 'München', 'København']);
+    const latin1 = [...new TextEncoder().encode('city\nZ'), 0xfc, ...new TextEncoder().encode('rich\nBern\n')];
+    const bad = await ingestCsv(bytesOf(latin1), { fileName: 'l.csv', fileSize: 0 });
+    expect(bad.report.warnings.some((w) => w.includes('not entirely valid UTF-8'))).toBe(true);
+  });
+
+  it('stops when the signal aborts', async () => {
+    const controller = new AbortController();
+    const text = await readFile(IRIS);
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      yield text.subarray(0, 100);
+      controller.abort();
+      yield text.subarray(100);
+    }
+    const err = await rejection(ingestCsv(slow(), { fileName: 'iris.csv', fileSize: 0, signal: controller.signal }));
+    expect(err).toBeInstanceOf(IngestCancelledError);
+    expect((err as IngestCancelledError).code).toBe('cancelled');
+  });
+});
