@@ -42,6 +42,10 @@ const base = {
   stamps: z.record(z.string(), z.string()).optional()
 };
 
+export const COLUMN_ROLES = ['feature', 'target', 'ignore', 'identifier', 'weight', 'group'] as const;
+export const columnRole = z.enum(COLUMN_ROLES);
+export type ColumnRole = z.infer<typeof columnRole>;
+
 export const project = z.object({ ...base, name: z.string().min(1).max(200) });
 export type Project = z.infer<typeof project>;
 
@@ -49,7 +53,11 @@ export const dataset = z.object({
   ...base,
   name: z.string().min(1).max(200),
   latestVersionId: id.nullable(),
-  deleted: z.boolean().optional()
+  deleted: z.boolean().optional(),
+  /** What each column is for; columns not named are features. */
+  roles: z.record(z.string(), columnRole).optional(),
+  /** Checks every new version must pass (shapes in `core/data/expectations.ts`). */
+  expectations: z.array(z.record(z.string(), z.unknown())).optional()
 });
 export type Dataset = z.infer<typeof dataset>;
 
@@ -69,9 +77,43 @@ export const datasetVersion = z.object({
   rowCount: z.number().int().nonnegative(),
   columns: z.array(columnSchema),
   chunks: z.array(chunkRef),
-  source: z.object({ name: z.string(), bytes: z.number().int().nonnegative(), format: z.string() })
+  source: z.object({ name: z.string(), bytes: z.number().int().nonnegative(), format: z.string() }),
+  /** The versions this one was made from (none for an import). */
+  parentVersionIds: z.array(id).optional(),
+  /** What made this version, for the history: "Imported iris.csv", "Changed price to float". */
+  note: z.string().max(500).optional(),
+  /** The recipe steps that derived it from its parent (shapes in `core/data/recipe.ts`). */
+  recipe: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** Cells that could not be read as their column's type, per column, with the first examples. */
+  report: z
+    .object({
+      malformed: z.array(
+        z.object({
+          column: z.string(),
+          count: z.number().int().nonnegative(),
+          examples: z.array(z.object({ row: z.number().int(), value: z.string() })).max(20)
+        })
+      ),
+      warnings: z.array(z.string())
+    })
+    .optional()
 });
 export type DatasetVersion = z.infer<typeof datasetVersion>;
+
+/** Immutable: a stored train/validation/test (or k-fold) assignment of a version's rows. */
+export const datasetSplit = z.object({
+  ...base,
+  datasetId: id,
+  versionId: id,
+  name: z.string().min(1).max(200),
+  /** The split spec (shapes in `core/pipeline/splits.ts`) and the hash of its canonical JSON. */
+  spec: z.record(z.string(), z.unknown()),
+  specHash: sha256,
+  /** Blob of one byte per row: 0 train, 1 validation, 2 test — or the fold index for k-fold. */
+  assignments: sha256,
+  counts: z.record(z.string(), z.number().int().nonnegative())
+});
+export type DatasetSplit = z.infer<typeof datasetSplit>;
 
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export const backendName = z.enum(BACKENDS);

@@ -3,7 +3,7 @@
  * versions are never edited once released.
  */
 import Dexie, { type EntityTable } from 'dexie';
-import type { Dataset, DatasetVersion, MetricSeries, Project, Run } from '../core/records';
+import type { Dataset, DatasetSplit, DatasetVersion, MetricSeries, Project, Run } from '../core/records';
 import type { Mutation } from '../core/sync/mutation';
 
 export interface BlobRow {
@@ -24,6 +24,15 @@ export interface OutboxRow {
   lastError: string | null;
 }
 
+/** Derived data about a version (profile, validation), recomputable, so it is kept locally only. */
+export interface VersionInsightRow {
+  versionId: string;
+  /** `profile`, `validation`, … */
+  kind: string;
+  value: unknown;
+  createdAt: number;
+}
+
 export interface MetaRow {
   key: string;
   value: unknown;
@@ -33,6 +42,8 @@ export class LatheDB extends Dexie {
   projects!: EntityTable<Project, 'id'>;
   datasets!: EntityTable<Dataset, 'id'>;
   datasetVersions!: EntityTable<DatasetVersion, 'id'>;
+  datasetSplits!: EntityTable<DatasetSplit, 'id'>;
+  insights!: Dexie.Table<VersionInsightRow, [string, string]>;
   blobs!: EntityTable<BlobRow, 'hash'>;
   runs!: EntityTable<Run, 'id'>;
   metricSeries!: EntityTable<MetricSeries, 'id'>;
@@ -51,6 +62,22 @@ export class LatheDB extends Dexie {
       outbox: '++seq, mutation.id',
       meta: 'key'
     });
+    // v2: stored splits (synced) and per-version insights such as profiles (local, recomputable);
+    // datasets gain column roles and expectations, which older rows simply lack.
+    this.version(2)
+      .stores({
+        datasetSplits: 'id, versionId, datasetId, specHash',
+        insights: '[versionId+kind], versionId'
+      })
+      .upgrade(async (tx) => {
+        await tx
+          .table<Dataset, string>('datasets')
+          .toCollection()
+          .modify((d) => {
+            d.roles ??= {};
+            d.expectations ??= [];
+          });
+      });
   }
 }
 

@@ -3,7 +3,7 @@
  * pull cursor in the same transaction, so a crash mid-page re-pulls the page instead of skipping it.
  * The sync client is its only user.
  */
-import type { Dataset, DatasetVersion, MetricSeries, Project, Run } from '../core/records';
+import type { Dataset, DatasetSplit, DatasetVersion, MetricSeries, Project, Run } from '../core/records';
 import type { PullChange } from '../core/sync/contract';
 import {
   isImmutable,
@@ -66,12 +66,13 @@ export async function applyRemoteChanges(
     project: (v: unknown) => RECORD_SCHEMAS.project.loose().parse(v),
     dataset: (v: unknown) => RECORD_SCHEMAS.dataset.loose().parse(v),
     datasetVersion: (v: unknown) => RECORD_SCHEMAS.datasetVersion.loose().parse(v),
+    datasetSplit: (v: unknown) => RECORD_SCHEMAS.datasetSplit.loose().parse(v),
     run: (v: unknown) => RECORD_SCHEMAS.run.loose().parse(v),
     metricSeries: (v: unknown) => RECORD_SCHEMAS.metricSeries.loose().parse(v)
   };
   await db.transaction(
     'rw',
-    [db.projects, db.datasets, db.datasetVersions, db.runs, db.metricSeries, db.meta],
+    [db.projects, db.datasets, db.datasetVersions, db.datasetSplits, db.runs, db.metricSeries, db.meta],
     async () => {
       for (const change of changes) {
         try {
@@ -92,6 +93,14 @@ export async function applyRemoteChanges(
                 'datasetVersion',
                 change.record,
                 parsers.datasetVersion
+              );
+              break;
+            case 'datasetSplit':
+              changed = await mergeInto<DatasetSplit>(
+                db.datasetSplits,
+                'datasetSplit',
+                change.record,
+                parsers.datasetSplit
               );
               break;
             case 'run':

@@ -5,7 +5,7 @@
  * (`deleted: true`) with its own stamp, so a late update cannot bring a record back.
  */
 import { z } from 'zod';
-import { dataset, datasetVersion, metricSeries, project, run } from '../records';
+import { dataset, datasetSplit, datasetVersion, metricSeries, project, run } from '../records';
 import { IMMUTABLE_ENTITIES, type Mutation, type SyncEntity } from './mutation';
 
 export type FieldValues = Record<string, unknown>;
@@ -25,6 +25,7 @@ export const RECORD_SCHEMAS = {
   project,
   dataset,
   datasetVersion,
+  datasetSplit,
   run,
   metricSeries
 } as const satisfies Record<SyncEntity, z.ZodObject>;
@@ -35,8 +36,9 @@ export const RECORD_SCHEMAS = {
  */
 export const MUTABLE_FIELDS = {
   project: ['name', 'updatedAt'],
-  dataset: ['name', 'latestVersionId', 'updatedAt'],
+  dataset: ['name', 'latestVersionId', 'roles', 'expectations', 'updatedAt'],
   datasetVersion: [],
+  datasetSplit: [],
   run: ['name', 'status', 'environment', 'metrics', 'error', 'startedAt', 'finishedAt', 'updatedAt'],
   metricSeries: []
 } as const satisfies Record<SyncEntity, readonly string[]>;
@@ -208,6 +210,10 @@ export function latestStamp(state: MergeState): string | undefined {
 
 /** Blob hashes a record names in its own fields (dataset chunks), beyond those a mutation lists. */
 export function referencedBlobs(entity: SyncEntity, fields: FieldValues): string[] {
+  if (entity === 'datasetSplit') {
+    const split = z.object({ assignments: z.string() }).safeParse(fields);
+    return split.success ? [split.data.assignments] : [];
+  }
   if (entity !== 'datasetVersion') return [];
   const parsed = z.object({ chunks: z.array(z.object({ hash: z.string() })) }).safeParse(fields);
   return parsed.success ? parsed.data.chunks.map((c) => c.hash) : [];

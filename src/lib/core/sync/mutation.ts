@@ -5,12 +5,23 @@
 import { z } from 'zod';
 import { id, sha256 } from '../records';
 
-export const SYNC_ENTITIES = ['project', 'dataset', 'datasetVersion', 'run', 'metricSeries'] as const;
+export const SYNC_ENTITIES = [
+  'project',
+  'dataset',
+  'datasetVersion',
+  'datasetSplit',
+  'run',
+  'metricSeries'
+] as const;
 export const syncEntity = z.enum(SYNC_ENTITIES);
 export type SyncEntity = z.infer<typeof syncEntity>;
 
 /** Immutable entities are insert-once; the others merge per field, last writer wins by clock. */
-export const IMMUTABLE_ENTITIES: ReadonlySet<SyncEntity> = new Set(['datasetVersion', 'metricSeries']);
+export const IMMUTABLE_ENTITIES: ReadonlySet<SyncEntity> = new Set([
+  'datasetVersion',
+  'datasetSplit',
+  'metricSeries'
+]);
 
 export const mutation = z.object({
   /** Idempotency id: the server applies a mutation id at most once. */
