@@ -1,7 +1,7 @@
 /** Datasets and their immutable versions; a version's Arrow chunks are content-addressed blobs. */
 import { LatheError } from '../core/errors';
 import { uuidv7 } from '../core/ids';
-import type { ChunkRef, ColumnSchema, Dataset, DatasetVersion } from '../core/records';
+import type { ChunkRef, ColumnSchema, Dataset, DatasetSplit, DatasetVersion } from '../core/records';
 import { getDb } from './db';
 import { getClock } from './meta.repository';
 import { enqueue } from './outbox.repository';
@@ -16,6 +16,10 @@ export interface NewVersionInput {
   columns: ColumnSchema[];
   chunks: Array<ChunkRef & { data: ArrayBuffer }>;
   source: DatasetVersion['source'];
+  parentVersionIds?: string[];
+  note?: string;
+  recipe?: DatasetVersion['recipe'];
+  report?: DatasetVersion['report'];
 }
 
 /**
@@ -42,6 +46,10 @@ export async function saveVersion(
       columns: input.columns,
       chunks: input.chunks.map(({ hash, rows, bytes }) => ({ hash, rows, bytes })),
       source: input.source,
+      ...(input.parentVersionIds ? { parentVersionIds: input.parentVersionIds } : {}),
+      ...(input.note ? { note: input.note } : {}),
+      ...(input.recipe ? { recipe: input.recipe } : {}),
+      ...(input.report ? { report: input.report } : {}),
       createdAt: now,
       updatedAt: now
     };
@@ -73,9 +81,11 @@ export async function saveVersion(
         projectId: input.projectId,
         name: input.name,
         latestVersionId: version.id,
+        roles: {},
+        expectations: [],
         createdAt: now,
         updatedAt: now,
-        stamps: { name: stamp, latestVersionId: stamp }
+        stamps: { name: stamp, latestVersionId: stamp, roles: stamp, expectations: stamp }
       };
       await db.datasets.add(dataset);
       await enqueue(
@@ -149,4 +159,89 @@ export async function readVersionChunks(version: DatasetVersion): Promise<ArrayB
       );
     return row.bytes;
   });
+}
+
+export type DatasetPatch = Partial<Pick<Dataset, 'name' | 'roles' | 'expectations' | 'latestVersionId'>>;
+
+/** Change a dataset's mutable fields (name, roles, expectations, current version), synced per field. */
+export async function updateDataset(id: string, patch: DatasetPatch): Promise<Dataset> {
+  const db = getDb();
+  const clock = await getClock();
+  return db.transaction('rw', db.datasets, db.outbox, async () => {
+    const current = await db.datasets.get(id);
+    if (!current) throw new LatheError('dataset_missing', 'That dataset no longer exists.');
+    const stamp = clock.tick();
+    const stamps = { ...current.stamps };
+    for (const key of Object.keys(patch)) stamps[key] = stamp;
+    const next: Dataset = { ...current, ...patch, updatedAt: Date.now(), stamps };
+    await db.datasets.put(next);
+    await enqueue(
+      {
+        entity: 'dataset',
+        op: 'update',
+        recordId: id,
+        projectId: current.projectId,
+        fields: { ...patch },
+        blobs: []
+      },
+      stamp
+    );
+    return next;
+  });
+}
+
+/** Store a split of a version: its assignment bytes as a blob and the (immutable) record. */
+export async function saveSplit(
+  input: Omit<DatasetSplit, 'id' | 'createdAt' | 'updatedAt' | 'assignments'> & {
+    assignments: ArrayBuffer;
+    assignmentsHash: string;
+  }
+): Promise<DatasetSplit> {
+  const db = getDb();
+  const clock = await getClock();
+  const now = Date.now();
+  const { assignments, assignmentsHash, ...rest } = input;
+  const split: DatasetSplit = {
+    ...rest,
+    assignments: assignmentsHash,
+    id: uuidv7(),
+    createdAt: now,
+    updatedAt: now
+  };
+  await db.transaction('rw', [db.datasetSplits, db.blobs, db.outbox], async () => {
+    if (!(await db.blobs.get(assignmentsHash))) {
+      await db.blobs.put({
+        hash: assignmentsHash,
+        bytes: assignments,
+        size: assignments.byteLength,
+        createdAt: now,
+        uploaded: 0
+      });
+    }
+    await db.datasetSplits.add(split);
+    await enqueue(
+      {
+        entity: 'datasetSplit',
+        op: 'insert',
+        recordId: split.id,
+        projectId: split.projectId,
+        fields: { ...split },
+        blobs: [assignmentsHash]
+      },
+      clock.tick()
+    );
+  });
+  return split;
+}
+
+export async function listSplits(versionId: string): Promise<DatasetSplit[]> {
+  return getDb().datasetSplits.where('versionId').equals(versionId).sortBy('createdAt');
+}
+
+export async function getInsight<T>(versionId: string, kind: string): Promise<T | undefined> {
+  return (await getDb().insights.get([versionId, kind]))?.value as T | undefined;
+}
+
+export async function putInsight(versionId: string, kind: string, value: unknown): Promise<void> {
+  await getDb().insights.put({ versionId, kind, value, createdAt: Date.now() });
 }
