@@ -26,7 +26,8 @@ test('a CSV becomes a trained, stored, synced and shared run', async ({ page, br
   await studio.importSample('Iris');
   await expect(page.getByTestId('dataset-summary')).toContainText('150 rows');
   await expect(page.getByTestId('column-table')).toContainText('categorical');
-  await expect(page.getByTestId('preview-table').locator('tbody tr')).toHaveCount(50);
+  await studio.openTab('Data');
+  await expect(page.getByTestId('data-grid').getByRole('row').nth(1)).toContainText('setosa');
 
   // 2. Train logistic regression with a live chart and progress.
   const runId = await studio.train({ target: 'species', epochs: 15, batchSize: 16 });

@@ -22,7 +22,13 @@ export class Studio {
   }
 
   /** Start training from an open dataset page; returns the new run's id. */
+  async openTab(name: string): Promise<void> {
+    await this.page.getByRole('tab', { name }).click();
+    await expect(this.page.getByRole('tab', { name })).toHaveAttribute('aria-selected', 'true');
+  }
+
   async train(opts: { target: string; epochs: number; batchSize?: number }): Promise<string> {
+    await this.openTab('Train');
     await this.page.getByTestId('target-select').selectOption(opts.target);
     await this.page.getByLabel('Epochs').fill(String(opts.epochs));
     if (opts.batchSize) await this.page.getByLabel('Batch size').fill(String(opts.batchSize));

@@ -1,15 +1,21 @@
 /** Importing and reading datasets: the data worker parses, the repositories store, events announce. */
-import type { Dataset, DatasetVersion } from '../core/records';
+import type { RecipeStepInput } from '../core/data/recipe';
+import type { Cell } from '../core/data/table-view';
+import type { SplitSpec } from '../core/pipeline/splits';
+import type { ColumnRole, ColumnType, Dataset, DatasetSplit, DatasetVersion } from '../core/records';
 import {
   getDataset,
   getVersion,
   listDatasets,
+  listSplits,
   listVersions,
   readVersionChunks,
-  saveVersion
+  saveSplit,
+  saveVersion,
+  updateDataset
 } from '../db/dataset.repository';
 import { currentProjectId } from '../db/project.repository';
-import { ingestFile, type IngestProgress } from '../workers/data.client';
+import { getDataWorker, ingestFile, type IngestProgress } from '../workers/data.client';
 import { events } from './event-bus';
 
 export interface SampleInfo {
@@ -71,6 +77,97 @@ export async function datasetsOfProject(): Promise<Dataset[]> {
 }
 
 export { getDataset, getVersion, listVersions };
+
+export function openTableView(versionId: string, sort: { column: string; descending: boolean } | null) {
+  return getDataWorker().insights((api) => api.openView({ versionId, sort }));
+}
+
+export function readTableRows(viewId: string, offset: number, limit: number): Promise<Cell[][]> {
+  return getDataWorker().insights((api) => api.readRows(viewId, offset, limit));
+}
+
+export function setRole(dataset: Dataset, column: string, role: ColumnRole): Promise<Dataset> {
+  return updateDataset(dataset.id, { roles: { ...dataset.roles, [column]: role } });
+}
+
+export async function setCurrentVersion(dataset: Dataset, version: DatasetVersion): Promise<Dataset> {
+  const next = await updateDataset(dataset.id, { latestVersionId: version.id });
+  events.emit('LocalChange', { entity: 'dataset' });
+  return next;
+}
+
+/**
+ * Run recipe steps over a version in the worker and store the result as the dataset's new current
+ * version, which names its parent and the steps that made it.
+ */
+export async function deriveVersion(
+  dataset: Dataset,
+  version: DatasetVersion,
+  steps: RecipeStepInput[],
+  note: string
+): Promise<DatasetVersion> {
+  const derived = await getDataWorker().insights((api) => api.applyRecipe(version.id, steps));
+  const malformed = derived.steps.flatMap((s) =>
+    s.malformed && s.malformed.count > 0
+      ? [
+          {
+            column: s.malformed.column,
+            count: s.malformed.count,
+            examples: s.malformed.examples.slice(0, 20).map((e) => ({ row: e.row, value: e.value }))
+          }
+        ]
+      : []
+  );
+  const { dataset: updated, version: next } = await saveVersion({
+    projectId: dataset.projectId,
+    datasetId: dataset.id,
+    name: dataset.name,
+    contentHash: derived.contentHash,
+    rowCount: derived.rowCount,
+    columns: derived.columns,
+    chunks: derived.chunks,
+    source: version.source,
+    parentVersionIds: [version.id],
+    note,
+    recipe: steps.map((step) => ({ ...step })),
+    report: { malformed, warnings: derived.steps.flatMap((s) => s.warnings) }
+  });
+  events.emit('DatasetImported', { dataset: updated, version: next });
+  return next;
+}
+
+export function changeColumnType(dataset: Dataset, version: DatasetVersion, column: string, to: ColumnType) {
+  return deriveVersion(dataset, version, [{ kind: 'cast', column, to }], `Changed ${column} to ${to}`);
+}
+
+export function diffVersions(older: DatasetVersion, newer: DatasetVersion, key?: string) {
+  return getDataWorker().insights((api) => api.diffVersions(older.id, newer.id, key ? { key } : {}));
+}
+
+/** Compute a split of a version in the worker and keep it with the version (synced like the data). */
+export async function createSplit(
+  dataset: Dataset,
+  version: DatasetVersion,
+  name: string,
+  spec: SplitSpec
+): Promise<DatasetSplit> {
+  const computed = await getDataWorker().insights((api) => api.computeSplit(version.id, spec));
+  const split = await saveSplit({
+    projectId: dataset.projectId,
+    datasetId: dataset.id,
+    versionId: version.id,
+    name,
+    spec: { ...spec },
+    specHash: computed.specHash,
+    counts: computed.counts,
+    assignments: computed.assignments,
+    assignmentsHash: computed.assignmentsHash
+  });
+  events.emit('LocalChange', { entity: 'datasetSplit' });
+  return split;
+}
+
+export { listSplits };
 
 /** First rows of a version for the table preview, decoded from its first Arrow chunk. */
 export async function previewRows(

@@ -1,0 +1,44 @@
+/**
+ * The part of `data.worker`'s contract that reads stored versions: views for the data grid, recipes
+ * that derive new versions, diffs and splits (profiles and validation join them). The worker reads a
+ * version's chunks from IndexedDB itself, so a large table never passes through the page. Types only.
+ */
+import type { ArrowChunk } from '../src/lib/core/data/arrow';
+import type { DiffOptions, VersionDiff } from '../src/lib/core/data/diff';
+import type { RecipeStepInput, RecipeStepReport } from '../src/lib/core/data/recipe';
+import type { Cell } from '../src/lib/core/data/table-view';
+import type { SplitSpec } from '../src/lib/core/pipeline/splits';
+import type { ColumnSchema } from '../src/lib/core/records';
+
+export interface ViewRequest {
+  versionId: string;
+  sort?: { column: string; descending: boolean } | null;
+}
+
+/** A new version's content, made in the worker; the page stores it (chunk buffers are transferred). */
+export interface DerivedVersion {
+  columns: ColumnSchema[];
+  rowCount: number;
+  chunks: ArrowChunk[];
+  contentHash: string;
+  steps: RecipeStepReport[];
+}
+
+export interface ComputedSplit {
+  specHash: string;
+  /** One byte per row (0 train, 1 validation, 2 test; or the fold index), transferred. */
+  assignments: ArrayBuffer;
+  assignmentsHash: string;
+  counts: Record<string, number>;
+}
+
+export interface DataInsightsApi {
+  /** Opens a sorted view of a version; rows are then read a page at a time. */
+  openView(req: ViewRequest): Promise<{ viewId: string; rowCount: number }>;
+  readRows(viewId: string, offset: number, limit: number): Promise<Cell[][]>;
+  closeView(viewId: string): Promise<void>;
+  /** Runs recipe steps over a version and encodes the result as a new version's chunks. */
+  applyRecipe(versionId: string, steps: RecipeStepInput[]): Promise<DerivedVersion>;
+  diffVersions(olderId: string, newerId: string, options?: DiffOptions): Promise<VersionDiff>;
+  computeSplit(versionId: string, spec: SplitSpec): Promise<ComputedSplit>;
+}
