@@ -12,7 +12,12 @@ const config = {
     typescript: {
       // Workers, browser tests and their config are type-checked with the studio.
       config: (tsconfig) => {
-        tsconfig.include.push('../workers/**/*.ts', '../e2e/**/*.ts', '../playwright.config.ts');
+        tsconfig.include.push(
+          '../workers/**/*.ts',
+          '../e2e/**/*.ts',
+          '../bench/**/*.ts',
+          '../playwright.config.ts'
+        );
         return tsconfig;
       }
     }

@@ -2,19 +2,34 @@
  * The typed contract of `data.worker`: what the page may ask it, checked by the compiler on both
  * sides of `Comlink.wrap<DataWorkerApi>()`. Types only, so the page's bundle pulls in no worker code.
  */
-import type { IngestProgress, IngestResult } from '../src/lib/core/data/ingest';
+import type { IngestOptions, IngestProgress, IngestResult } from '../src/lib/core/data/ingest';
+import type { DataInsightsApi } from './data-insights-api';
 
 export type { IngestProgress, IngestResult };
 
-export interface DataWorkerApi {
+/** What a person may choose about an import; everything else is detected. */
+export type IngestFileOptions = Pick<IngestOptions, 'header' | 'raggedRows' | 'delimiter' | 'encoding'>;
+
+export interface DataWorkerApi extends DataInsightsApi {
   /** Answers at once; the client uses it to tell a live worker from a hung one. */
   ping(): Promise<'pong'>;
   /**
-   * Reads a CSV file into typed Arrow chunks. Progress comes back through `onProgress`, which must
-   * be a `Comlink.proxy`; the chunks' `data` buffers are transferred, not copied. Rejects with a
-   * `CsvError` (code `empty_file`, `ragged_row`, …) for unusable files and `cancelled` after `cancel()`.
+   * Reads a CSV, TSV, JSON, NDJSON, Arrow IPC, Parquet or image-ZIP file into typed Arrow chunks
+   * (format from magic bytes, then the name). Progress comes back through `onProgress`, which must be
+   * a `Comlink.proxy`; the chunks' and image blobs' `data` buffers are transferred, not copied.
+   * Rejects with a `CsvError` or `IngestError` (codes `empty_file`, `ragged_row`, `wrong_format`,
+   * `not_parquet`, `invalid_json`, …) for unusable files and `cancelled` after `cancel()`.
    */
-  ingestFile(file: File, onProgress: (progress: IngestProgress) => void): Promise<IngestResult>;
+  ingestFile(
+    file: File,
+    onProgress: (progress: IngestProgress) => void,
+    options?: IngestFileOptions
+  ): Promise<IngestResult>;
+  /**
+   * Reads a dropped folder of class sub-folders of images (each `File` with its `webkitRelativePath`)
+   * into an image dataset; the images come back in `IngestResult.blobs`.
+   */
+  ingestFolder(files: File[], onProgress: (progress: IngestProgress) => void): Promise<IngestResult>;
   /** Cancels every import in progress; each rejects with code `cancelled`. */
   cancel(): Promise<void>;
 }

@@ -5,10 +5,13 @@
  */
 import type { ArrowChunk } from '../src/lib/core/data/arrow';
 import type { DiffOptions, VersionDiff } from '../src/lib/core/data/diff';
+import type { Expectation, ExpectationReport } from '../src/lib/core/data/expectations';
+import type { DatasetProfile } from '../src/lib/core/data/profile';
+import type { ValidationReport } from '../src/lib/core/data/validate';
 import type { RecipeStepInput, RecipeStepReport } from '../src/lib/core/data/recipe';
 import type { Cell } from '../src/lib/core/data/table-view';
 import type { SplitSpec } from '../src/lib/core/pipeline/splits';
-import type { ColumnSchema } from '../src/lib/core/records';
+import type { ColumnRole, ColumnSchema } from '../src/lib/core/records';
 
 export interface ViewRequest {
   versionId: string;
@@ -32,7 +35,24 @@ export interface ComputedSplit {
   counts: Record<string, number>;
 }
 
+export interface CheckRequest {
+  target?: string;
+  roles?: Record<string, ColumnRole>;
+  /** Cells per column the import could not read as the column's type. */
+  malformed?: Record<string, number>;
+  expectations?: Expectation[];
+}
+
+/** A version's profile, validation findings and expectation results, computed together. */
+export interface VersionInsights {
+  profile: DatasetProfile;
+  validation: ValidationReport;
+  expectations: ExpectationReport | null;
+}
+
 export interface DataInsightsApi {
+  /** Profiles and validates a version, and checks the dataset's expectations against it. */
+  inspectVersion(versionId: string, req: CheckRequest): Promise<VersionInsights>;
   /** Opens a sorted view of a version; rows are then read a page at a time. */
   openView(req: ViewRequest): Promise<{ viewId: string; rowCount: number }>;
   readRows(viewId: string, offset: number, limit: number): Promise<Cell[][]>;

@@ -6,6 +6,9 @@ import { tableToIPC, type Table } from 'apache-arrow';
 import { transfer } from 'comlink';
 import { contentHashOf, DEFAULT_CHUNK_ROWS, readChunks, type ArrowChunk } from '../src/lib/core/data/arrow';
 import { diffTables } from '../src/lib/core/data/diff';
+import { checkExpectations } from '../src/lib/core/data/expectations';
+import { profileTable } from '../src/lib/core/data/profile';
+import { validateTable } from '../src/lib/core/data/validate';
 import { applyRecipe } from '../src/lib/core/data/recipe';
 import { sha256Hex } from '../src/lib/core/hash';
 import { computeSplit, splitHash } from '../src/lib/core/pipeline/splits';
@@ -65,6 +68,19 @@ export async function encodeTable(
 
 export function createDataInsightsApi(): DataInsightsApi {
   return {
+    async inspectVersion(versionId, req) {
+      const table = await loadVersionTable(versionId);
+      const target = req.target && table.getChild(req.target) ? req.target : undefined;
+      const profile = profileTable(table, { target });
+      const validation = validateTable(table, {
+        target,
+        roles: req.roles,
+        malformed: req.malformed,
+        profile
+      });
+      const expectations = req.expectations?.length ? checkExpectations(table, req.expectations) : null;
+      return { profile, validation, expectations };
+    },
     async openView(req) {
       const table = await loadVersionTable(req.versionId);
       const view = createView(table, { sort: req.sort ?? null });

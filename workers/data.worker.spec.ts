@@ -76,6 +76,47 @@ describe('data worker API', () => {
     expect((err as Error).message).toContain('has a header row but no data rows');
   });
 
+  it('imports other formats by their bytes and sends IngestError codes across the boundary', async () => {
+    installErrorSerializer();
+    const remote = connect(createDataWorkerApi());
+    const ndjson = new File(['{"a":1,"b":"x"}\n{"a":2,"b":"y"}\n'], 'rows.ndjson');
+    const result = await remote.ingestFile(
+      ndjson,
+      proxy(() => undefined)
+    );
+    expect(result.format).toBe('ndjson');
+    expect(result.rowCount).toBe(2);
+
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]);
+    const err = await rejection(
+      remote.ingestFile(
+        new File([png], 'table.csv'),
+        proxy(() => undefined)
+      )
+    );
+    expect(err).toMatchObject({ name: 'IngestError', code: 'wrong_format' });
+    expect((err as Error).message).toContain('cannot be imported: its first bytes show a PNG image');
+  });
+
+  it('imports a dropped folder of images, labelled by sub-folder, with the images as blobs', async () => {
+    const png = (seed: number): File => {
+      const bytes = new Uint8Array(32);
+      bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]);
+      bytes[31] = seed;
+      return new File([bytes], `${seed}.png`);
+    };
+    const files = [png(1), png(2)];
+    Object.defineProperty(files[0], 'webkitRelativePath', { value: 'pets/cat/1.png' });
+    Object.defineProperty(files[1], 'webkitRelativePath', { value: 'pets/dog/2.png' });
+    const result = await createDataWorkerApi().ingestFolder(files, () => undefined);
+    expect(result.format).toBe('images');
+    expect(result.preview.map((r) => [r.path, r.label])).toEqual([
+      ['cat/1.png', 'cat'],
+      ['dog/2.png', 'dog']
+    ]);
+    expect(result.blobs?.map((b) => b.mime)).toEqual(['image/png', 'image/png']);
+  });
+
   it('cancel() stops an import that is waiting on a slow file', async () => {
     const api = createDataWorkerApi();
     const stalled = {

@@ -4,36 +4,54 @@
  */
 import { expose, releaseProxy, transfer } from 'comlink';
 import { installErrorSerializer } from './error-serializer';
-import { ingestCsv } from '../src/lib/core/data/ingest';
+import { createDataInsightsApi } from './data-insights';
+import { blobSource, ingestImageFolder, ingestSource, type IngestResult } from '../src/lib/core/data/ingest';
 import type { DataWorkerApi, IngestProgress } from './data-api';
 
 export function createDataWorkerApi(): DataWorkerApi {
   const imports = new Set<AbortController>();
+
+  /** Runs one import with its own cancel handle; always releases the progress proxy. */
+  async function run(
+    onProgress: (progress: IngestProgress) => void,
+    work: (signal: AbortSignal, progress: (p: IngestProgress) => void) => Promise<IngestResult>
+  ): Promise<IngestResult> {
+    const controller = new AbortController();
+    imports.add(controller);
+    try {
+      const result = await work(controller.signal, (progress) => sendProgress(onProgress, progress));
+      return transfer(result, [
+        ...result.chunks.map((chunk) => chunk.data),
+        ...(result.blobs ?? []).map((blob) => blob.data)
+      ]);
+    } finally {
+      imports.delete(controller);
+      releaseCallback(onProgress);
+    }
+  }
+
   return {
+    ...createDataInsightsApi(),
+
     async ping() {
       return 'pong';
     },
 
-    async ingestFile(file, onProgress) {
-      const controller = new AbortController();
-      imports.add(controller);
+    ingestFile(file, onProgress, options = {}) {
       // A Blob passed where a File was expected has no name; messages still need one.
       const fileName = typeof file.name === 'string' && file.name ? file.name : 'the file';
-      try {
-        const result = await ingestCsv(file.stream(), {
-          fileName,
-          fileSize: file.size,
-          signal: controller.signal,
-          onProgress: (progress) => sendProgress(onProgress, progress)
-        });
-        return transfer(
-          result,
-          result.chunks.map((chunk) => chunk.data)
-        );
-      } finally {
-        imports.delete(controller);
-        releaseCallback(onProgress);
-      }
+      return run(onProgress, (signal, progress) =>
+        ingestSource(blobSource(file, fileName), { ...options, signal, onProgress: progress })
+      );
+    },
+
+    ingestFolder(files, onProgress) {
+      return run(onProgress, (signal, progress) =>
+        ingestImageFolder(
+          files.map((file) => ({ file, path: file.webkitRelativePath || file.name })),
+          { signal, onProgress: progress }
+        )
+      );
     },
 
     async cancel() {

@@ -78,6 +78,8 @@ export const datasetVersion = z.object({
   columns: z.array(columnSchema),
   chunks: z.array(chunkRef),
   source: z.object({ name: z.string(), bytes: z.number().int().nonnegative(), format: z.string() }),
+  /** Other blobs the rows name, such as the images of an image dataset (by SHA-256). */
+  assets: z.array(sha256).optional(),
   /** The versions this one was made from (none for an import). */
   parentVersionIds: z.array(id).optional(),
   /** What made this version, for the history: "Imported iris.csv", "Changed price to float". */

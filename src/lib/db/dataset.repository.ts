@@ -17,6 +17,8 @@ export interface NewVersionInput {
   chunks: Array<ChunkRef & { data: ArrayBuffer }>;
   source: DatasetVersion['source'];
   parentVersionIds?: string[];
+  /** Blobs the rows name (e.g. images), stored and synced with the chunks. */
+  assets?: Array<{ hash: string; data: ArrayBuffer }>;
   note?: string;
   recipe?: DatasetVersion['recipe'];
   report?: DatasetVersion['report'];
@@ -47,18 +49,19 @@ export async function saveVersion(
       chunks: input.chunks.map(({ hash, rows, bytes }) => ({ hash, rows, bytes })),
       source: input.source,
       ...(input.parentVersionIds ? { parentVersionIds: input.parentVersionIds } : {}),
+      ...(input.assets?.length ? { assets: input.assets.map((a) => a.hash) } : {}),
       ...(input.note ? { note: input.note } : {}),
       ...(input.recipe ? { recipe: input.recipe } : {}),
       ...(input.report ? { report: input.report } : {}),
       createdAt: now,
       updatedAt: now
     };
-    for (const chunk of input.chunks) {
-      if (!(await db.blobs.get(chunk.hash))) {
+    for (const blob of [...input.chunks, ...(input.assets ?? [])]) {
+      if (!(await db.blobs.get(blob.hash))) {
         await db.blobs.put({
-          hash: chunk.hash,
-          bytes: chunk.data,
-          size: chunk.bytes,
+          hash: blob.hash,
+          bytes: blob.data,
+          size: blob.data.byteLength,
           createdAt: now,
           uploaded: 0
         });
@@ -109,7 +112,7 @@ export async function saveVersion(
         recordId: version.id,
         projectId: input.projectId,
         fields: { ...version },
-        blobs: version.chunks.map((c) => c.hash)
+        blobs: [...version.chunks.map((c) => c.hash), ...(version.assets ?? [])]
       },
       clock.tick()
     );

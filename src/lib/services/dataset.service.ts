@@ -11,11 +11,15 @@ import {
   listVersions,
   readVersionChunks,
   saveSplit,
+  getInsight,
+  putInsight,
   saveVersion,
   updateDataset
 } from '../db/dataset.repository';
+import { expectationSchema, type Expectation } from '../core/data/expectations';
+import type { VersionInsights } from '../../../workers/data-insights-api';
 import { currentProjectId } from '../db/project.repository';
-import { getDataWorker, ingestFile, type IngestProgress } from '../workers/data.client';
+import { getDataWorker, ingestFile, type IngestProgress, type IngestResult } from '../workers/data.client';
 import { events } from './event-bus';
 
 export interface SampleInfo {
@@ -44,16 +48,44 @@ export async function importFile(
     );
   }
   const result = await ingestFile(file, opts.onProgress ?? (() => {}), opts.signal);
-  const projectId = await currentProjectId();
+  return storeImport(result, { name: file.name, bytes: file.size }, opts);
+}
+
+/** Import a folder of class sub-folders of images (labels from the folder names). */
+export async function importFolder(
+  files: File[],
+  opts: { name?: string; onProgress?: (p: IngestProgress) => void; signal?: AbortSignal } = {}
+): Promise<{ dataset: Dataset; version: DatasetVersion; warnings: string[] }> {
+  const result = await getDataWorker().ingestFolder(files, opts.onProgress ?? (() => {}), opts.signal);
+  const root = files[0]?.webkitRelativePath.split('/')[0] || 'images';
+  const bytes = files.reduce((sum, f) => sum + f.size, 0);
+  return storeImport(result, { name: root, bytes }, opts);
+}
+
+async function storeImport(
+  result: IngestResult,
+  source: { name: string; bytes: number },
+  opts: { datasetId?: string; name?: string }
+): Promise<{ dataset: Dataset; version: DatasetVersion; warnings: string[] }> {
   const { dataset, version } = await saveVersion({
-    projectId,
+    projectId: await currentProjectId(),
     datasetId: opts.datasetId,
-    name: opts.name ?? file.name.replace(/\.[^.]+$/, ''),
+    name: opts.name ?? source.name.replace(/\.[^.]+$/, ''),
     contentHash: result.contentHash,
     rowCount: result.rowCount,
     columns: result.columns,
     chunks: result.chunks,
-    source: { name: file.name, bytes: file.size, format: 'csv' }
+    assets: result.blobs?.map((b) => ({ hash: b.hash, data: b.data })),
+    source: { name: source.name, bytes: source.bytes, format: result.format },
+    note: `Imported ${source.name}`,
+    report: {
+      malformed: result.report.malformed.map((m) => ({
+        column: m.column,
+        count: m.count,
+        examples: m.examples.slice(0, 20).map((e) => ({ row: e.row, value: e.value }))
+      })),
+      warnings: result.report.warnings
+    }
   });
   events.emit('DatasetImported', { dataset, version });
   return { dataset, version, warnings: result.report.warnings };
@@ -86,8 +118,14 @@ export function readTableRows(viewId: string, offset: number, limit: number): Pr
   return getDataWorker().insights((api) => api.readRows(viewId, offset, limit));
 }
 
-export function setRole(dataset: Dataset, column: string, role: ColumnRole): Promise<Dataset> {
-  return updateDataset(dataset.id, { roles: { ...dataset.roles, [column]: role } });
+export async function setRole(dataset: Dataset, column: string, role: ColumnRole): Promise<Dataset> {
+  const roles = { ...dataset.roles, [column]: role };
+  // One target at a time: choosing a new one makes the old target a feature again.
+  if (role === 'target')
+    for (const [c, r] of Object.entries(roles)) if (r === 'target' && c !== column) roles[c] = 'feature';
+  const next = await updateDataset(dataset.id, { roles });
+  events.emit('LocalChange', { entity: 'dataset' });
+  return next;
 }
 
 export async function setCurrentVersion(dataset: Dataset, version: DatasetVersion): Promise<Dataset> {
@@ -126,7 +164,7 @@ export async function deriveVersion(
     rowCount: derived.rowCount,
     columns: derived.columns,
     chunks: derived.chunks,
-    source: version.source,
+    source: { ...version.source },
     parentVersionIds: [version.id],
     note,
     recipe: steps.map((step) => ({ ...step })),
@@ -168,6 +206,52 @@ export async function createSplit(
 }
 
 export { listSplits };
+
+/** The dataset's target column, from the roles people set. */
+export function targetOf(dataset: Dataset): string | undefined {
+  return Object.entries(dataset.roles ?? {}).find(([, role]) => role === 'target')?.[0];
+}
+
+export function expectationsOf(dataset: Dataset): Expectation[] {
+  return (dataset.expectations ?? []).flatMap((e) => {
+    const parsed = expectationSchema.safeParse(e);
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
+interface StoredInspection {
+  request: string;
+  insights: VersionInsights;
+}
+
+/**
+ * Profile, validation and expectation results of a version, for the dataset's current target, roles
+ * and expectations. Kept per version; recomputed in the worker whenever any of those changed.
+ */
+export async function inspectVersion(
+  dataset: Dataset,
+  version: DatasetVersion,
+  force = false
+): Promise<VersionInsights> {
+  const req = {
+    target: targetOf(dataset),
+    roles: dataset.roles ?? {},
+    expectations: expectationsOf(dataset),
+    malformed: Object.fromEntries((version.report?.malformed ?? []).map((m) => [m.column, m.count]))
+  };
+  const request = JSON.stringify(req);
+  const stored = await getInsight<StoredInspection>(version.id, 'inspection');
+  if (!force && stored?.request === request) return stored.insights;
+  const insights = await getDataWorker().insights((api) => api.inspectVersion(version.id, req));
+  await putInsight(version.id, 'inspection', { request, insights } satisfies StoredInspection);
+  return insights;
+}
+
+export async function setExpectations(dataset: Dataset, expectations: Expectation[]): Promise<Dataset> {
+  const next = await updateDataset(dataset.id, { expectations: expectations.map((e) => ({ ...e })) });
+  events.emit('LocalChange', { entity: 'dataset' });
+  return next;
+}
 
 /** First rows of a version for the table preview, decoded from its first Arrow chunk. */
 export async function previewRows(

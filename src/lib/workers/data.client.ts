@@ -1,8 +1,14 @@
 /**
  * The page's handle on `data.worker`: one lazily spawned worker behind the generic worker client.
  */
-import { proxy } from 'comlink';
-import type { DataWorkerApi, IngestProgress, IngestResult } from '../../../workers/data-api';
+import { proxy, type Remote } from 'comlink';
+import type { DataInsightsApi } from '../../../workers/data-insights-api';
+import type {
+  DataWorkerApi,
+  IngestFileOptions,
+  IngestProgress,
+  IngestResult
+} from '../../../workers/data-api';
 import { createWorkerClient, type WorkerClient } from './worker-client';
 
 /**
@@ -11,19 +17,31 @@ import { createWorkerClient, type WorkerClient } from './worker-client';
  */
 export const INGEST_IDLE_TIMEOUT_MS = 120_000;
 const PING_TIMEOUT_MS = 10_000;
+/** Decoding, profiling or transforming a large version takes a while; this long is a hung worker. */
+const INSIGHT_TIMEOUT_MS = 300_000;
 
 export interface DataWorkerClient {
   ping(): Promise<'pong'>;
   /**
-   * Imports a CSV file in the worker. `signal` rejects the call at once (`worker_call_aborted`) and
-   * asks the worker to stop reading. Other failures: `CsvError` codes from the worker as `LatheError`s,
-   * `worker_timeout`, `worker_crashed`.
+   * Imports a file (CSV, TSV, JSON, NDJSON, Arrow, Parquet, image ZIP) in the worker. `signal`
+   * rejects the call at once (`worker_call_aborted`) and asks the worker to stop reading. Other
+   * failures: `CsvError`/`IngestError` codes from the worker as `LatheError`s, `worker_timeout`,
+   * `worker_crashed`.
    */
   ingestFile(
     file: File,
     onProgress: (progress: IngestProgress) => void,
+    signal?: AbortSignal,
+    options?: IngestFileOptions
+  ): Promise<IngestResult>;
+  /** Imports a dropped folder of class sub-folders of images; failures as for `ingestFile`. */
+  ingestFolder(
+    files: File[],
+    onProgress: (progress: IngestProgress) => void,
     signal?: AbortSignal
   ): Promise<IngestResult>;
+  /** Reads of stored versions (views, profiles, validation…); see `DataInsightsApi`. */
+  insights<R>(fn: (api: Remote<DataInsightsApi>) => Promise<R>, timeoutMs?: number): Promise<R>;
   terminate(): void;
 }
 
@@ -48,40 +66,77 @@ export function createDataWorkerClient(client: WorkerClient<DataWorkerApi>): Dat
   return {
     ping: () => client.call((api) => api.ping(), { timeoutMs: PING_TIMEOUT_MS }),
 
-    async ingestFile(file, onProgress, signal) {
-      const stopWorker = (): void => {
-        // Stop the worker's reading too; if it is already gone there is nothing to stop.
-        client.call((api) => api.cancel(), { timeoutMs: PING_TIMEOUT_MS }).catch(() => undefined);
-      };
-      signal?.addEventListener('abort', stopWorker, { once: true });
-      try {
-        return await client.call(
+    ingestFile: (file, onProgress, signal, options) =>
+      cancellable(client, signal, () =>
+        client.call(
           (api, ctx) =>
             api.ingestFile(
               file,
               proxy((progress: IngestProgress) => {
                 ctx.keepAlive();
                 onProgress(progress);
+              }),
+              options
+            ),
+          { timeoutMs: INGEST_IDLE_TIMEOUT_MS, signal }
+        )
+      ),
+
+    ingestFolder: (files, onProgress, signal) =>
+      cancellable(client, signal, () =>
+        client.call(
+          (api, ctx) =>
+            api.ingestFolder(
+              files,
+              proxy((progress: IngestProgress) => {
+                ctx.keepAlive();
+                onProgress(progress);
               })
             ),
           { timeoutMs: INGEST_IDLE_TIMEOUT_MS, signal }
-        );
-      } finally {
-        signal?.removeEventListener('abort', stopWorker);
-      }
-    },
+        )
+      ),
+
+    insights: (fn, timeoutMs = INSIGHT_TIMEOUT_MS) => client.call((api) => fn(api), { timeoutMs }),
 
     terminate: () => client.terminate()
   };
 }
 
-export type { IngestProgress, IngestResult };
+/** Aborting `signal` also asks the worker to stop reading; if it is already gone there is nothing to stop. */
+async function cancellable(
+  client: WorkerClient<DataWorkerApi>,
+  signal: AbortSignal | undefined,
+  call: () => Promise<IngestResult>
+): Promise<IngestResult> {
+  const stopWorker = (): void => {
+    client.call((api) => api.cancel(), { timeoutMs: PING_TIMEOUT_MS }).catch(() => undefined);
+  };
+  signal?.addEventListener('abort', stopWorker, { once: true });
+  try {
+    return await call();
+  } finally {
+    signal?.removeEventListener('abort', stopWorker);
+  }
+}
+
+export type { IngestFileOptions, IngestProgress, IngestResult };
 
 /** Imports a file with the shared data worker; see `DataWorkerClient.ingestFile`. */
 export function ingestFile(
   file: File,
   onProgress: (progress: IngestProgress) => void,
+  signal?: AbortSignal,
+  options?: IngestFileOptions
+): Promise<IngestResult> {
+  return getDataWorker().ingestFile(file, onProgress, signal, options);
+}
+
+/** Imports a dropped folder of images with the shared data worker; see `DataWorkerClient.ingestFolder`. */
+export function ingestFolder(
+  files: File[],
+  onProgress: (progress: IngestProgress) => void,
   signal?: AbortSignal
 ): Promise<IngestResult> {
-  return getDataWorker().ingestFile(file, onProgress, signal);
+  return getDataWorker().ingestFolder(files, onProgress, signal);
 }

@@ -99,7 +99,9 @@ describe('encodeChunks / readChunks', () => {
   it('keeps chunks to about the target size for wide rows', async () => {
     const wide: ColumnSchema[] = [{ name: 'blob', type: 'text', missing: 0 }];
     const text = 'x'.repeat(1000);
-    const { chunks } = await encodeChunks(wide, [Array.from({ length: 50 }, () => text)], { targetBytes: 10_000 });
+    const { chunks } = await encodeChunks(wide, [Array.from({ length: 50 }, () => text)], {
+      targetBytes: 10_000
+    });
     expect(chunks.length).toBeGreaterThan(4);
     expect(chunks.reduce((n, c) => n + c.rows, 0)).toBe(50);
   });

@@ -96,7 +96,11 @@ function planColumns(columns: readonly ColumnSchema[], cells: ColumnCells): Colu
         }
       };
     }
-    return { column, cells: columnCells, field: new Field(column.name, arrowType(column.type, columnCells), true, metadata) };
+    return {
+      column,
+      cells: columnCells,
+      field: new Field(column.name, arrowType(column.type, columnCells), true, metadata)
+    };
   });
 }
 
@@ -147,7 +151,14 @@ function columnData(plan: ColumnPlan, start: number, end: number): Data {
         valid(i);
       }
     }
-    return makeData({ type: field.type as Dictionary<Utf8, Int32>, length, nullCount, nullBitmap, data, dictionary: values });
+    return makeData({
+      type: field.type as Dictionary<Utf8, Int32>,
+      length,
+      nullCount,
+      nullBitmap,
+      data,
+      dictionary: values
+    });
   }
   if (typeId === Type.Int || typeId === Type.Float || typeId === Type.Date || typeId === Type.Timestamp) {
     const wide = typeId === Type.Date || typeId === Type.Timestamp;
@@ -169,7 +180,8 @@ function columnData(plan: ColumnPlan, start: number, end: number): Data {
     if (field.type instanceof TimestampMillisecond) {
       return makeData({ type: field.type, length, nullCount, nullBitmap, data: bigints });
     }
-    if (field.type instanceof Int32) return makeData({ type: field.type, length, nullCount, nullBitmap, data: numbers });
+    if (field.type instanceof Int32)
+      return makeData({ type: field.type, length, nullCount, nullBitmap, data: numbers });
     return makeData({ type: field.type as Float64, length, nullCount, nullBitmap, data: numbers });
   }
   // Bool and Utf8: the builders pack bits and offsets for us.
@@ -205,7 +217,11 @@ function rowsPerChunk(plans: ColumnPlan[], rowCount: number, options: EncodeOpti
 }
 
 /** One table of all the rows, with the same schema and chunking as `encodeChunks`; for tests and previews. */
-export function buildTable(columns: readonly ColumnSchema[], cells: ColumnCells, options: EncodeOptions = {}): Table {
+export function buildTable(
+  columns: readonly ColumnSchema[],
+  cells: ColumnCells,
+  options: EncodeOptions = {}
+): Table {
   const plans = planColumns(columns, cells);
   const schema = new Schema(plans.map((p) => p.field));
   const rowCount = cells[0]?.length ?? 0;
@@ -308,13 +324,17 @@ export function tableToColumns(table: Table, names: readonly string[]): Float32A
     const out = new Float32Array(table.numRows);
     const type = vector.type as DataType;
     if (type.typeId === Type.Utf8) {
-      throw new LatheError('not_numeric', `Column “${name}” holds text; it cannot be used as a numeric feature.`);
+      throw new LatheError(
+        'not_numeric',
+        `Column “${name}” holds text; it cannot be used as a numeric feature.`
+      );
     }
     const remaps = type instanceof Dictionary ? dictionaryUnion(vector.data).remaps : undefined;
     // Plain numbers are read straight from the buffers; other types go through `get`.
     // (Half floats are stored as raw 16-bit patterns, so they take the slow path.)
     const direct =
-      type.typeId === Type.Int || (type.typeId === Type.Float && (type as Float).precision !== Precision.HALF);
+      type.typeId === Type.Int ||
+      (type.typeId === Type.Float && (type as Float).precision !== Precision.HALF);
     let offset = 0;
     vector.data.forEach((data, chunk) => {
       const remap = remaps?.[chunk];
@@ -333,7 +353,8 @@ export function tableToColumns(table: Table, names: readonly string[]): Float32A
           continue;
         }
         const value: unknown = vector.get(offset + i);
-        out[offset + i] = typeof value === 'boolean' ? Number(value) : typeof value === 'number' ? value : Number.NaN;
+        out[offset + i] =
+          typeof value === 'boolean' ? Number(value) : typeof value === 'number' ? value : Number.NaN;
       }
       offset += data.length;
     });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CsvError, CsvParser, looksBinary, parseCsv, sniffDelimiter, type CsvParserOptions, type CsvRow } from './csv';
+import {
+  CsvError,
+  CsvParser,
+  looksBinary,
+  parseCsv,
+  sniffDelimiter,
+  type CsvParserOptions,
+  type CsvRow
+} from './csv';
 
 /** Feeds `text` in the given pieces and collects every row with its line. */
 function feed(pieces: string[], options: CsvParserOptions = {}): { header: string[]; rows: CsvRow[] } {

@@ -9,12 +9,7 @@
 import { LatheError } from '../errors';
 
 export type CsvErrorCode =
-  | 'empty_file'
-  | 'header_only'
-  | 'unterminated_quote'
-  | 'ragged_row'
-  | 'binary_content'
-  | 'parser_finished';
+  'empty_file' | 'header_only' | 'unterminated_quote' | 'ragged_row' | 'binary_content' | 'parser_finished';
 
 /** A file that cannot be read as CSV; the message names the line and what was expected there. */
 export class CsvError extends LatheError<CsvErrorCode> {
@@ -41,6 +36,25 @@ export interface CsvParserOptions {
   delimiter?: CsvDelimiter;
   /** Named in error messages so a person knows which file is wrong. */
   fileName?: string;
+  /**
+   * Whether the first record names the columns. `auto` (the default): it does unless every field of
+   * it looks like a value (a number, an ISO date or true/false), as in a headerless export; then the
+   * columns are called col_1, col_2, …
+   */
+  header?: boolean | 'auto';
+  /**
+   * A row with more or fewer fields than the header: `error` (the default) stops the import naming the
+   * line; `pad` fills short rows with missing cells and cuts long ones, and counts them in `raggedRows`.
+   */
+  raggedRows?: 'error' | 'pad';
+}
+
+const VALUE_LIKE =
+  /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\d{4}-\d{2}-\d{2}(?:[T ][\d:.+Z-]*)?|true|false)$/i;
+
+/** True when every field of a first record looks like a data value rather than a column name. */
+export function looksLikeDataRow(fields: readonly string[]): boolean {
+  return fields.length > 0 && fields.every((f) => VALUE_LIKE.test(f.trim()));
 }
 
 const QUOTE = 0x22;
@@ -104,6 +118,13 @@ class CsvTokenizer {
             this.state = QUOTE_IN_QUOTED;
           } else if (c === CR || (c === LF && !afterCR)) {
             this.line++;
+          } else {
+            // Fast path: skip ordinary characters inside the quotes.
+            while (i + 1 < n) {
+              const d = text.charCodeAt(i + 1);
+              if (d === QUOTE || d === CR || d === LF) break;
+              i++;
+            }
           }
           break;
         case QUOTE_IN_QUOTED:
@@ -151,6 +172,13 @@ class CsvTokenizer {
             start = i + 1;
           } else {
             this.state = UNQUOTED;
+            // Fast path: the rest of an unquoted field up to the next delimiter or line end.
+            while (i + 1 < n) {
+              const d = text.charCodeAt(i + 1);
+              if (d === delimiter || d === CR || d === LF) break;
+              i++;
+            }
+            this.afterCR = false;
           }
       }
     }
@@ -260,13 +288,31 @@ export class CsvParser {
   private headerFields: string[] | undefined;
   private sniffed: CsvDelimiter | undefined;
   private dataRows = 0;
+  private readonly headerMode: boolean | 'auto';
+  private readonly raggedMode: 'error' | 'pad';
+  private ragged = 0;
+  private firstRagged: number | undefined;
   /** Problems that did not stop the import, worded for a person. */
   readonly warnings: string[] = [];
 
   constructor(options: CsvParserOptions = {}) {
     this.fileName = options.fileName;
     this.sniffed = options.delimiter;
+    this.headerMode = options.header ?? 'auto';
+    this.raggedMode = options.raggedRows ?? 'error';
   }
+
+  /** Rows padded or cut to the header's width (with `raggedRows: 'pad'`). */
+  get raggedRows(): number {
+    return this.ragged;
+  }
+
+  /** False when the first row was data and the columns got generated names. */
+  get hasHeader(): boolean {
+    return this.headerFromFile;
+  }
+
+  private headerFromFile = true;
 
   /** The column names, once the header has been read. */
   get header(): readonly string[] | undefined {
@@ -316,17 +362,24 @@ export class CsvParser {
     const tail: CsvRow[] = [];
     tokenizer.end(tail);
     rows.push(...this.accept(tail));
+    if (this.ragged > 0) {
+      this.warnings.push(
+        `${this.ragged} row${this.ragged === 1 ? '' : 's'} of ${this.fileLabel('the file')} had a different number of fields than the header (first on line ${this.firstRagged ?? 0}); short rows were padded with missing cells and long ones cut.`
+      );
+    }
     if (!this.headerFields) {
-      throw new CsvError('empty_file', `${this.fileLabel('The file')} is empty: it has no header row and no data.`, {
-        fileName: this.fileName
-      });
+      throw new CsvError(
+        'empty_file',
+        `${this.fileLabel('The file')} is empty: it has no header row and no data.`,
+        {
+          fileName: this.fileName
+        }
+      );
     }
     if (this.dataRows === 0) {
-      throw new CsvError(
-        'header_only',
-        `${this.fileLabel('The file')} has a header row but no data rows.`,
-        { fileName: this.fileName }
-      );
+      throw new CsvError('header_only', `${this.fileLabel('The file')} has a header row but no data rows.`, {
+        fileName: this.fileName
+      });
     }
     return rows;
   }
@@ -336,7 +389,7 @@ export class CsvParser {
       throw new CsvError(
         'binary_content',
         `${this.fileLabel('This file')} does not look like CSV text: its first kilobyte contains binary data. ` +
-          'Spreadsheets (.xlsx), archives and UTF-16 files need to be saved as UTF-8 CSV first.',
+          'Spreadsheets (.xlsx) and archives need to be saved as CSV first.',
         { fileName: this.fileName }
       );
     }
@@ -359,14 +412,31 @@ export class CsvParser {
     if (!this.headerFields) {
       const first = records[0];
       if (!first) return records;
-      this.headerFields = this.nameColumns(first.fields);
-      from = 1;
+      if (this.headerMode === false || (this.headerMode === 'auto' && looksLikeDataRow(first.fields))) {
+        this.headerFromFile = false;
+        this.headerFields = first.fields.map((_, i) => `col_${i + 1}`);
+        if (this.headerMode === 'auto') {
+          this.warnings.push(
+            `The first row of ${this.fileLabel('the file')} looks like data, not column names; the columns are called col_1 to col_${first.fields.length}.`
+          );
+        }
+      } else {
+        this.headerFields = this.nameColumns(first.fields);
+        from = 1;
+      }
     }
     const width = this.headerFields.length;
     for (let i = from; i < records.length; i++) {
       const record = records[i];
       if (record && record.fields.length !== width) {
         const got = record.fields.length;
+        if (this.raggedMode === 'pad') {
+          this.ragged++;
+          this.firstRagged ??= record.line;
+          if (got > width) record.fields.length = width;
+          else while (record.fields.length < width) record.fields.push('');
+          continue;
+        }
         throw new CsvError(
           'ragged_row',
           `${this.at(record.line)} has ${got} field${got === 1 ? '' : 's'}; the header has ${width}.`,
@@ -383,10 +453,12 @@ export class CsvParser {
     const seen = new Set<string>();
     return fields.map((raw, i) => {
       const base = raw.trim() || `column_${i + 1}`;
-      if (!raw.trim()) this.warnings.push(`Column ${i + 1} has no name in the header; it is called “${base}”.`);
+      if (!raw.trim())
+        this.warnings.push(`Column ${i + 1} has no name in the header; it is called “${base}”.`);
       let name = base;
       for (let k = 2; seen.has(name); k++) name = `${base}_${k}`;
-      if (name !== base) this.warnings.push(`The header names “${base}” more than once; column ${i + 1} is called “${name}”.`);
+      if (name !== base)
+        this.warnings.push(`The header names “${base}” more than once; column ${i + 1} is called “${name}”.`);
       seen.add(name);
       return name;
     });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { inferColumn, inferSchema, isMissing, parseCell, parseIsoDateTime } from './infer';
 
 const typeOf = (name: string, cells: string[]): string => inferColumn(name, cells).schema.type;
-const repeat = (values: string[], times: number): string[] => Array.from({ length: times }, () => values).flat();
+const repeat = (values: string[], times: number): string[] =>
+  Array.from({ length: times }, () => values).flat();
 
 describe('inferColumn', () => {
   it('recognises each type', () => {
@@ -31,7 +32,8 @@ describe('inferColumn', () => {
   });
 
   it('treats empty, NA, n/a, null and ? as missing', () => {
-    for (const cell of ['', '  ', 'NA', 'na', 'N/A', 'n/a', 'NULL', 'null', '?']) expect(isMissing(cell)).toBe(true);
+    for (const cell of ['', '  ', 'NA', 'na', 'N/A', 'n/a', 'NULL', 'null', '?'])
+      expect(isMissing(cell)).toBe(true);
     expect(isMissing('0')).toBe(false);
     const { schema, malformed } = inferColumn('v', ['1', '', 'NA', 'n/a', 'null', '?', '2']);
     expect(schema).toEqual({ name: 'v', type: 'integer', missing: 5, distinct: 2 });
@@ -77,7 +79,12 @@ describe('inferColumn', () => {
   });
 
   it('calls an all-missing column text with every cell missing', () => {
-    expect(inferColumn('empty', ['', 'NA']).schema).toEqual({ name: 'empty', type: 'text', missing: 2, distinct: 0 });
+    expect(inferColumn('empty', ['', 'NA']).schema).toEqual({
+      name: 'empty',
+      type: 'text',
+      missing: 2,
+      distinct: 0
+    });
   });
 });
 

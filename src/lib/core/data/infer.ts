@@ -83,7 +83,15 @@ export function parseIsoDateTime(text: string): number | null {
   const m = DATETIME.exec(text);
   if (!m) return null;
   const fraction = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
-  const local = utc(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), 0);
+  const local = utc(
+    Number(m[1]),
+    Number(m[2]),
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6] ?? 0),
+    0
+  );
   if (local === null) return null;
   const zone = m[8];
   let offsetMinutes = 0;
@@ -145,7 +153,17 @@ interface CellCounts {
 }
 
 function countCells(cells: readonly string[], distinct: Set<string>): CellCounts & { missing: number } {
-  const counts = { present: 0, missing: 0, integer: 0, float: 0, boolean: 0, date: 0, datetime: 0, spaced: 0, longest: 0 };
+  const counts = {
+    present: 0,
+    missing: 0,
+    integer: 0,
+    float: 0,
+    boolean: 0,
+    date: 0,
+    datetime: 0,
+    spaced: 0,
+    longest: 0
+  };
   for (const raw of cells) {
     const cell = raw.trim();
     const lower = cell.toLowerCase();
@@ -172,37 +190,57 @@ function countCells(cells: readonly string[], distinct: Set<string>): CellCounts
   return counts;
 }
 
-function chooseType(name: string, counts: CellCounts, distinct: number): ColumnType {
+function chooseType(name: string, counts: CellCounts, distinct: number, stringOnly = false): ColumnType {
   const { present } = counts;
   if (present === 0) return 'text';
-  const enough = (n: number): boolean => n >= PARSE_THRESHOLD * present;
+  const enough = (n: number): boolean => !stringOnly && n >= PARSE_THRESHOLD * present;
   if (enough(counts.boolean)) return 'boolean';
   if (enough(counts.float)) {
     // Whole numbers only: an integer, unless every value is distinct and the column is named like an id.
-    if (counts.integer === counts.float) return distinct === present && isIdentifierName(name) ? 'identifier' : 'integer';
+    if (counts.integer === counts.float)
+      return distinct === present && isIdentifierName(name) ? 'identifier' : 'integer';
     return 'float';
   }
   if (enough(counts.date)) return 'date';
   if (enough(counts.datetime)) return 'datetime';
-  if (distinct === present && (isIdentifierName(name) || (counts.spaced === 0 && counts.longest <= MAX_KEY_LENGTH))) {
+  if (
+    distinct === present &&
+    (isIdentifierName(name) || (counts.spaced === 0 && counts.longest <= MAX_KEY_LENGTH))
+  ) {
     return 'identifier';
   }
   if (distinct <= MAX_CATEGORIES && distinct < 0.5 * present) return 'categorical';
   return 'text';
 }
 
+export interface InferColumnOptions {
+  /** Only the string types (identifier, categorical, text): the cells are known not to be numbers, dates or booleans. */
+  stringOnly?: boolean;
+}
+
 /** Infers one column's type and counts its missing and malformed cells. */
-export function inferColumn(name: string, cells: readonly string[]): { schema: ColumnSchema; malformed: ColumnMalformed } {
+export function inferColumn(
+  name: string,
+  cells: readonly string[],
+  options: InferColumnOptions = {}
+): { schema: ColumnSchema; malformed: ColumnMalformed } {
   const distinct = new Set<string>();
   const counts = countCells(cells, distinct);
-  const type = chooseType(name, counts, distinct.size);
+  const type = chooseType(name, counts, distinct.size, options.stringOnly);
   const malformed: ColumnMalformed = { column: name, type, count: 0, examples: [] };
-  if (type === 'integer' || type === 'float' || type === 'boolean' || type === 'date' || type === 'datetime') {
+  if (
+    type === 'integer' ||
+    type === 'float' ||
+    type === 'boolean' ||
+    type === 'date' ||
+    type === 'datetime'
+  ) {
     for (let row = 0; row < cells.length; row++) {
       const raw = cells[row] ?? '';
       if (parseCell(type, raw) !== null || isMissing(raw)) continue;
       malformed.count++;
-      if (malformed.examples.length < MALFORMED_EXAMPLES) malformed.examples.push({ row, column: name, value: raw });
+      if (malformed.examples.length < MALFORMED_EXAMPLES)
+        malformed.examples.push({ row, column: name, value: raw });
     }
   }
   const schema: ColumnSchema = {
@@ -215,7 +253,10 @@ export function inferColumn(name: string, cells: readonly string[]): { schema: C
 }
 
 /** Infers every column from column-major cells (`cells[c][r]` is row r of column c). */
-export function inferSchema(names: readonly string[], cells: ReadonlyArray<readonly string[]>): InferredSchema {
+export function inferSchema(
+  names: readonly string[],
+  cells: ReadonlyArray<readonly string[]>
+): InferredSchema {
   const columns: ColumnSchema[] = [];
   const malformed: ColumnMalformed[] = [];
   names.forEach((name, c) => {

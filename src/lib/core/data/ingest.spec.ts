@@ -63,13 +63,20 @@ describe('ingestCsv', () => {
       petal_width: 0.2,
       species: 'setosa'
     });
-    expect(result.report).toEqual({ malformed: [], warnings: [] });
+    expect(result.report).toEqual({ encoding: 'utf-8', malformed: [], warnings: [] });
+    expect(result.format).toBe('csv');
     expect(result.chunks).toHaveLength(1);
     expect(result.contentHash).toMatch(/^[0-9a-f]{64}$/);
 
     const reading = progress.filter((p) => p.phase === 'reading');
     expect(reading.length).toBeGreaterThan(1);
-    expect(reading.at(-1)).toEqual({ phase: 'reading', bytesRead: size, totalBytes: size, rowsRead: 150, rowsEncoded: 0 });
+    expect(reading.at(-1)).toMatchObject({
+      phase: 'reading',
+      bytesRead: size,
+      totalBytes: size,
+      rowsRead: 150,
+      pass: 1
+    });
     expect(progress.at(-1)).toMatchObject({ phase: 'encoding', rowsEncoded: 150 });
 
     const table = readChunks(result.chunks.map((c) => c.data));
@@ -110,7 +117,12 @@ describe('ingestCsv', () => {
     expect(result.preview[0]).toMatchObject({ id: '1', name: 'Widget; large', price: 12.5, in_stock: true });
     expect(result.preview[0]?.notes).toBe('He said "hello"');
     expect(result.preview[1]?.price).toBeNull();
-    expect(result.preview[2]).toMatchObject({ name: 'Multi\r\nline', in_stock: null, added: '2024-03-01', notes: null });
+    expect(result.preview[2]).toMatchObject({
+      name: 'Multi\r\nline',
+      in_stock: null,
+      added: '2024-03-01',
+      notes: null
+    });
   });
 
   it('reads the regression sample with numeric target', async () => {
@@ -141,11 +153,22 @@ describe('ingestCsv', () => {
   });
 
   it('decodes UTF-8 split across pieces and warns about bytes that are not UTF-8', async () => {
-    const ok = await ingestCsv(bytesOf('city\nZürich\nMünchen\nKøbenhavn\n'), { fileName: 'u.csv', fileSize: 0 });
+    const ok = await ingestCsv(bytesOf('city\nZürich\nMünchen\nKøbenhavn\n'), {
+      fileName: 'u.csv',
+      fileSize: 0
+    });
     expect(ok.preview.map((r) => r.city)).toEqual(['Zürich', 'München', 'København']);
-    const latin1 = [...new TextEncoder().encode('city\nZ'), 0xfc, ...new TextEncoder().encode('rich\nBern\n')];
+    const latin1 = [
+      ...new TextEncoder().encode('city\nZ'),
+      0xfc,
+      ...new TextEncoder().encode('rich\nBern\n')
+    ];
     const bad = await ingestCsv(bytesOf(latin1), { fileName: 'l.csv', fileSize: 0 });
-    expect(bad.report.warnings.some((w) => w.includes('not entirely valid UTF-8'))).toBe(true);
+    expect(bad.report.encoding).toBe('windows-1252');
+    expect(bad.preview.map((r) => r.city)).toEqual(['Zürich', 'Bern']);
+    expect(bad.report.warnings).toContain(
+      'l.csv is not valid UTF-8; it was read as Latin-1 (Windows-1252). Check accented characters in the preview, or save it as UTF-8.'
+    );
   });
 
   it('stops when the signal aborts', async () => {
@@ -156,7 +179,9 @@ describe('ingestCsv', () => {
       controller.abort();
       yield text.subarray(100);
     }
-    const err = await rejection(ingestCsv(slow(), { fileName: 'iris.csv', fileSize: 0, signal: controller.signal }));
+    const err = await rejection(
+      ingestCsv(slow(), { fileName: 'iris.csv', fileSize: 0, signal: controller.signal })
+    );
     expect(err).toBeInstanceOf(IngestCancelledError);
     expect((err as IngestCancelledError).code).toBe('cancelled');
   });

@@ -1,25 +1,48 @@
 /**
- * CSV file → typed Arrow chunks, content hashes, a typed preview and a report of what was odd.
+ * A file → typed Arrow chunks, content hashes, a typed preview and a report of what was odd.
  *
- * The input is read and decoded piece by piece (never as one string). In this first slice the cells
- * are then held as strings until the column types are known, so memory grows with the file; a
- * later change infers types from a sample and encodes batches as it goes, with bounded memory.
+ * `ingestSource` decides the format (`./formats`: magic bytes, then the name) and hands the bytes to
+ * the reader for it: CSV/TSV here, JSON and NDJSON in `./json`, Arrow IPC in `./arrow-ipc`, Parquet in
+ * `./parquet`, a ZIP of image folders in `./images`. Every reader streams rows into one
+ * `TableEncoder`, which infers types from the first rows and writes chunks as it goes, so memory holds
+ * the current chunk and the finished chunks' bytes, never the file as text nor its cells as strings.
+ *
+ * Text is decoded as UTF-8, UTF-16 LE/BE (by byte-order mark or NUL pattern) or, when the start of
+ * the file is not valid UTF-8, Latin-1 (Windows-1252); any encoding but UTF-8 is named in a warning.
+ *
+ * When a column or the encoding must change after rows were already written (see `TableEncoder`), and
+ * the source can be read again, the import starts over with what it learned; at most once per column.
  */
 import { LatheError } from '../errors';
 import type { ColumnSchema } from '../records';
-import { encodeChunks, type ArrowChunk } from './arrow';
-import { CsvParser, type CsvRow } from './csv';
-import { inferSchema, parseCell, type ColumnMalformed, type MalformedCell } from './infer';
+import type { ArrowChunk } from './arrow';
+import { CsvParser, type CsvDelimiter } from './csv';
+import { ENCODING_SAMPLE_BYTES, detectEncoding, encodingLabel, type TextEncodingName } from './encoding';
+import { detectFormat, type DatasetFormat } from './formats';
+import {
+  TableEncoder,
+  TableRestartError,
+  type ColumnHint,
+  type ColumnMalformedReport,
+  type EncodedTable,
+  type MalformedCellReport
+} from './table-encoder';
+
+export type { ColumnMalformedReport, MalformedCellReport };
 
 export interface IngestProgress {
-  /** `reading` while the file is parsed, then `encoding` while typed Arrow chunks are built and hashed. */
+  /** `reading` while the file is parsed (and chunks written), then `encoding` while chunks are hashed. */
   phase: 'reading' | 'encoding';
   bytesRead: number;
   /** The file's size as given in the options, for a progress bar. */
   totalBytes: number;
   rowsRead: number;
-  /** Rows written to Arrow chunks so far (0 while reading). */
+  /** Rows written to Arrow chunks so far. */
   rowsEncoded: number;
+  /** Milliseconds since the import started: with `bytesRead / totalBytes`, enough for "time left". */
+  elapsedMs: number;
+  /** 1 on the first pass; 2… when the import restarted to read a column as text or another encoding. */
+  pass: number;
 }
 
 export interface IngestOptions {
@@ -31,15 +54,16 @@ export interface IngestOptions {
   progressIntervalMs?: number;
   /** Upper bound on rows per Arrow chunk; defaults to 64k. */
   chunkRows?: number;
-}
-
-/** A malformed cell with the 1-based line of the file it is on. */
-export interface MalformedCellReport extends MalformedCell {
-  line: number;
-}
-
-export interface ColumnMalformedReport extends Omit<ColumnMalformed, 'examples'> {
-  examples: MalformedCellReport[];
+  /** Rows the column types are inferred from; defaults to 10k. */
+  sampleRows?: number;
+  /** CSV: `auto` (default) detects a headerless file; see `CsvParserOptions.header`. */
+  header?: boolean | 'auto';
+  /** CSV: what to do with rows of the wrong width; see `CsvParserOptions.raggedRows`. */
+  raggedRows?: 'error' | 'pad';
+  /** CSV: skip sniffing. */
+  delimiter?: CsvDelimiter;
+  /** Text formats: skip encoding detection. */
+  encoding?: TextEncodingName;
 }
 
 export interface IngestReport {
@@ -47,9 +71,23 @@ export interface IngestReport {
   malformed: ColumnMalformedReport[];
   /** Things a person should know that did not stop the import. */
   warnings: string[];
+  /** Text formats: the encoding the file was read in. */
+  encoding?: TextEncodingName;
+  /** CSV with `raggedRows: 'pad'`: rows padded or cut to the header's width. */
+  raggedRows?: number;
+  /** How many times the import started over (a column read as text, a different encoding). */
+  restarts?: number;
 }
 
 export type PreviewRow = Record<string, string | number | boolean | null>;
+
+/** A content-addressed file that belongs to a dataset but is not a table chunk (an image). */
+export interface ContentBlob {
+  hash: string;
+  bytes: number;
+  mime: string;
+  data: ArrayBuffer;
+}
 
 export interface IngestResult {
   columns: ColumnSchema[];
@@ -60,6 +98,10 @@ export interface IngestResult {
   /** The first rows, typed (dates stay ISO text). */
   preview: PreviewRow[];
   report: IngestReport;
+  /** How the file was read; `DatasetVersion.source.format`. */
+  format: DatasetFormat;
+  /** Image datasets: the images, named by the hashes in the `image_hash` column. Store them with the chunks. */
+  blobs?: ContentBlob[];
 }
 
 export const PREVIEW_ROWS = 50;
@@ -72,122 +114,414 @@ export class IngestCancelledError extends LatheError<'cancelled'> {
   }
 }
 
-/**
- * Reads a CSV byte stream into typed Arrow chunks. Throws `CsvError` (from `./csv`) for files that are
- * not usable CSV and `IngestCancelledError` when `signal` aborts.
- */
-export async function ingestCsv(
-  stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
-  options: IngestOptions
-): Promise<IngestResult> {
-  const { fileName, signal } = options;
-  const checkCancelled = (): void => {
-    if (signal?.aborted) throw new IngestCancelledError(fileName);
-  };
-  checkCancelled();
+/** A file to import: its bytes as a stream (which may be asked for again) and, for Parquet, random access. */
+export interface IngestSource {
+  name: string;
+  size: number;
+  stream(): ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+  /** Bytes [start, end); required for Parquet, whose index is at the end of the file. */
+  read?(start: number, end: number): Promise<ArrayBuffer>;
+}
 
-  const parser = new CsvParser({ fileName });
-  // Cells are kept column-major: one array per column is what inference and Arrow want.
-  let cells: string[][] | undefined;
-  const lines: number[] = [];
-  const take = (rows: CsvRow[]): void => {
-    if (rows.length === 0) return;
-    cells ??= (parser.header ?? []).map(() => []);
-    for (const row of rows) {
-      lines.push(row.line);
-      row.fields.forEach((value, c) => cells?.[c]?.push(value));
-    }
+/** A `File` or `Blob` as an import source; it can be re-read and read at random. */
+export function blobSource(blob: Blob, name?: string): IngestSource {
+  const fileName = name ?? ((blob as Partial<File>).name || 'the file');
+  return {
+    name: fileName,
+    size: blob.size,
+    stream: () => blob.stream(),
+    read: async (start, end) => blob.slice(start, end).arrayBuffer()
   };
+}
 
-  // fatal: false so a stray Latin-1 byte becomes U+FFFD instead of failing the whole file; it is reported below.
-  const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
-  let bytesRead = 0;
-  let replaced = false;
-  const interval = options.progressIntervalMs ?? 100;
-  let lastProgress = -Infinity;
-  const report = (force: boolean, phase: IngestProgress['phase'] = 'reading', rowsEncoded = 0): void => {
+/** Progress and cancellation shared by every reader. */
+export class IngestContext {
+  readonly fileName: string;
+  readonly options: IngestOptions;
+  bytesRead = 0;
+  pass = 1;
+  private readonly started = Date.now();
+  private lastProgress = -Infinity;
+  encoder: TableEncoder | undefined;
+
+  constructor(options: IngestOptions) {
+    this.options = options;
+    this.fileName = options.fileName;
+  }
+
+  checkCancelled(): void {
+    if (this.options.signal?.aborted) throw new IngestCancelledError(this.fileName);
+  }
+
+  progress(force = false, phase: IngestProgress['phase'] = 'reading'): void {
+    const { onProgress, progressIntervalMs = 100 } = this.options;
+    if (!onProgress) return;
     const now = Date.now();
-    if (!options.onProgress || (!force && now - lastProgress < interval)) return;
-    lastProgress = now;
-    options.onProgress({ phase, bytesRead, totalBytes: options.fileSize, rowsRead: parser.rowCount, rowsEncoded });
-  };
-  const decode = (text: string): void => {
-    if (!replaced && text.includes('\ufffd')) replaced = true;
-    take(parser.push(text));
-  };
-
-  for await (const bytes of readPieces(stream, signal)) {
-    checkCancelled();
-    bytesRead += bytes.byteLength;
-    decode(decoder.decode(bytes, { stream: true }));
-    report(false);
+    if (!force && now - this.lastProgress < progressIntervalMs) return;
+    this.lastProgress = now;
+    onProgress({
+      phase,
+      bytesRead: this.bytesRead,
+      totalBytes: this.options.fileSize,
+      rowsRead: this.encoder?.rowCount ?? 0,
+      rowsEncoded: this.encoder?.rowsEncoded ?? 0,
+      elapsedMs: now - this.started,
+      pass: this.pass
+    });
   }
-  checkCancelled();
-  decode(decoder.decode());
-  take(parser.end());
-  report(true);
 
-  const header = [...(parser.header ?? [])];
-  const columnCells = cells ?? header.map(() => []);
-  const schema = inferSchema(header, columnCells);
-  const { chunks, contentHash } = await encodeChunks(schema.columns, columnCells, {
-    maxRows: options.chunkRows,
-    signal,
-    onChunk: (rowsEncoded) => report(rowsEncoded === parser.rowCount, 'encoding', rowsEncoded)
-  }).catch((err: unknown) => {
-    if (signal?.aborted) throw new IngestCancelledError(fileName);
-    throw err;
-  });
+  /** Pieces of the byte stream, counting bytes and checking for cancellation. */
+  async *pieces(stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    this.bytesRead = 0;
+    for await (const bytes of readPieces(stream, this.options.signal)) {
+      this.checkCancelled();
+      this.bytesRead += bytes.byteLength;
+      yield bytes;
+    }
+    this.checkCancelled();
+  }
 
-  const warnings = [...parser.warnings];
-  if (replaced) {
-    warnings.push(
-      `${fileName} is not entirely valid UTF-8; unreadable characters were replaced by “\ufffd”. Save it as UTF-8 to keep them.`
-    );
+  newEncoder(
+    names: readonly string[],
+    hints: ReadonlyMap<string, ColumnHint>,
+    canRestart: boolean
+  ): TableEncoder {
+    this.encoder = new TableEncoder(names, {
+      fileName: this.fileName,
+      hints,
+      canRestart,
+      maxChunkRows: this.options.chunkRows,
+      sampleRows: this.options.sampleRows
+    });
+    return this.encoder;
   }
-  for (const column of schema.columns) {
-    if (column.missing === parser.rowCount) warnings.push(`Column “${column.name}” is empty in every row.`);
+
+  /** Finishes the encoder into a result: hashes, preview, warnings about empty and malformed columns. */
+  async finish(
+    encoder: TableEncoder,
+    format: DatasetFormat,
+    extra: { warnings?: string[]; report?: Partial<IngestReport> } = {}
+  ): Promise<IngestResult> {
+    this.checkCancelled();
+    this.progress(true, 'reading');
+    const table = await encoder.finish();
+    this.checkCancelled();
+    this.progress(true, 'encoding');
+    return {
+      columns: table.columns,
+      rowCount: table.rowCount,
+      chunks: table.chunks,
+      contentHash: table.contentHash,
+      preview: await previewOf(table),
+      report: {
+        ...extra.report,
+        malformed: table.malformed,
+        warnings: [...(extra.warnings ?? []), ...table.warnings, ...columnWarnings(table)]
+      },
+      format
+    };
   }
-  const malformed = schema.malformed.map((m) => ({
-    ...m,
-    examples: m.examples.map((e) => ({ ...e, line: lines[e.row] ?? 0 }))
-  }));
-  for (const m of malformed) {
+}
+
+function columnWarnings(table: EncodedTable): string[] {
+  const warnings: string[] = [];
+  for (const column of table.columns) {
+    if (column.missing === table.rowCount && table.rowCount > 0) {
+      warnings.push(`Column “${column.name}” is empty in every row.`);
+    }
+  }
+  for (const m of table.malformed) {
     const first = m.examples[0];
     const example = first ? ` (e.g. “${first.value}” on line ${first.line})` : '';
     warnings.push(
       `Column “${m.column}”: ${m.count} value${m.count === 1 ? '' : 's'} could not be read as ${m.type}${example} and ${m.count === 1 ? 'is' : 'are'} treated as missing.`
     );
   }
-
-  return {
-    columns: schema.columns,
-    rowCount: parser.rowCount,
-    chunks,
-    contentHash,
-    preview: previewRows(schema.columns, columnCells),
-    report: { malformed, warnings }
-  };
+  return warnings;
 }
 
-function previewRows(columns: readonly ColumnSchema[], cells: ReadonlyArray<readonly string[]>): PreviewRow[] {
-  const count = Math.min(PREVIEW_ROWS, cells[0]?.length ?? 0);
+/** The first rows of the first chunk, as plain values (dates as ISO text). */
+async function previewOf(table: EncodedTable): Promise<PreviewRow[]> {
+  const first = table.chunks[0];
+  if (!first) return [];
+  const { tableFromIPC } = await import('apache-arrow');
+  const arrow = tableFromIPC(new Uint8Array(first.data));
   const rows: PreviewRow[] = [];
-  for (let r = 0; r < count; r++) {
+  const n = Math.min(PREVIEW_ROWS, arrow.numRows);
+  const vectors = table.columns.map((c) => arrow.getChild(c.name));
+  for (let r = 0; r < n; r++) {
     const row: PreviewRow = {};
-    columns.forEach((column, c) => {
-      const raw = cells[c]?.[r] ?? '';
-      const value = parseCell(column.type, raw);
-      // Dates stay as their ISO text: readable, and structured-cloneable like the rest.
-      row[column.name] = (column.type === 'date' || column.type === 'datetime') && value !== null ? raw.trim() : value;
+    table.columns.forEach((column, c) => {
+      const value: unknown = vectors[c]?.get(r);
+      if (value === null || value === undefined) row[column.name] = null;
+      else if (column.type === 'date' || column.type === 'datetime') {
+        const iso = new Date(Number(value instanceof Date ? value.getTime() : value)).toISOString();
+        row[column.name] = column.type === 'date' ? iso.slice(0, 10) : iso;
+      } else if (typeof value === 'bigint') row[column.name] = Number(value);
+      else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') {
+        row[column.name] = value;
+      } else row[column.name] = String(value);
     });
     rows.push(row);
   }
   return rows;
 }
 
+/** Something a reader learned that needs the file read again from the start. */
+export class RestartRequest extends Error {
+  readonly hints: Map<string, ColumnHint> | undefined;
+  readonly encoding: TextEncodingName | undefined;
+  constructor(reason: string, change: { hints?: Map<string, ColumnHint>; encoding?: TextEncodingName }) {
+    super(reason);
+    this.name = 'RestartRequest';
+    this.hints = change.hints;
+    this.encoding = change.encoding;
+  }
+}
+
+export interface PassState {
+  hints: Map<string, ColumnHint>;
+  encoding: TextEncodingName | undefined;
+  canRestart: boolean;
+}
+
+/** Runs a reader, starting it over when it asks to; each restart narrows something, so this ends. */
+export async function withRestarts(
+  ctx: IngestContext,
+  canRestart: boolean,
+  encoding: TextEncodingName | undefined,
+  run: (state: PassState) => Promise<IngestResult>
+): Promise<IngestResult> {
+  const state: PassState = { hints: new Map(), encoding, canRestart };
+  const reasons: string[] = [];
+  for (;;) {
+    try {
+      const result = await run(state);
+      if (reasons.length > 0) {
+        result.report.restarts = reasons.length;
+        result.report.warnings.unshift(...reasons.map((r) => `${r} The file was read again.`));
+      }
+      return result;
+    } catch (err) {
+      if (!(err instanceof TableRestartError || err instanceof RestartRequest) || reasons.length > 64)
+        throw err;
+      reasons.push(err.message);
+      if (err.hints) {
+        for (const [name, hint] of err.hints) state.hints.set(name, hint);
+      }
+      if (err instanceof RestartRequest && err.encoding) state.encoding = err.encoding;
+      ctx.pass++;
+    }
+  }
+}
+
+/** Reads the first `size` bytes of a stream (or all of it) and returns them with the rest, unconsumed. */
+export async function peek(
+  pieces: AsyncIterable<Uint8Array>,
+  size: number
+): Promise<{ head: Uint8Array; ended: boolean; rest: AsyncIterable<Uint8Array> }> {
+  const iterator = pieces[Symbol.asyncIterator]();
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  let ended = false;
+  while (length < size) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    parts.push(next.value);
+    length += next.value.byteLength;
+  }
+  const head = concat(parts, length);
+  const rest: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      let finished = ended;
+      try {
+        if (head.byteLength > 0) yield head;
+        while (!finished) {
+          const next = await iterator.next();
+          if (next.done) finished = true;
+          else yield next.value;
+        }
+      } finally {
+        // Stopped early (an error, a restart): let the source close its file.
+        if (!finished) await iterator.return?.();
+      }
+    }
+  };
+  return { head, ended, rest };
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1 && parts[0]) return parts[0];
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Decodes text pieces in the detected (or given) encoding. Bytes that are not UTF-8 after the start
+ * of the file was: a restart as Latin-1 when the source can be re-read, else U+FFFD and a warning.
+ */
+export async function* decodeText(
+  ctx: IngestContext,
+  pieces: AsyncIterable<Uint8Array>,
+  state: PassState,
+  out: { encoding?: TextEncodingName; warnings: string[] }
+): AsyncGenerator<string> {
+  const { head, ended, rest } = await peek(pieces, ENCODING_SAMPLE_BYTES);
+  const encoding = state.encoding ?? detectEncoding(head, ended).encoding;
+  out.encoding = encoding;
+  if (encoding !== 'utf-8') {
+    out.warnings.push(
+      encoding === 'windows-1252'
+        ? `${ctx.fileName} is not valid UTF-8; it was read as ${encodingLabel(encoding)}. Check accented characters in the preview, or save it as UTF-8.`
+        : `${ctx.fileName} is encoded as ${encodingLabel(encoding)}; it was converted to UTF-8.`
+    );
+  }
+  let decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8', ignoreBOM: false });
+  let replaced = false;
+  const decode = (bytes: Uint8Array | undefined): string => {
+    try {
+      return bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode();
+    } catch {
+      if (state.canRestart) {
+        throw new RestartRequest(
+          `${ctx.fileName} has bytes that are not UTF-8 after the first ${ENCODING_SAMPLE_BYTES / 1024} KB.`,
+          {
+            encoding: 'windows-1252'
+          }
+        );
+      }
+      replaced = true;
+      decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+      return bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode();
+    }
+  };
+  for await (const bytes of rest) {
+    const text = decode(bytes);
+    if (text) yield text;
+  }
+  const tail = decode(undefined);
+  if (tail) yield tail;
+  if (replaced) {
+    out.warnings.push(
+      `${ctx.fileName} is not entirely valid UTF-8; unreadable characters were replaced by “\ufffd”. Save it as UTF-8 to keep them.`
+    );
+  }
+}
+
+/** Reads CSV or TSV from a stream into the encoder. */
+async function readCsv(
+  ctx: IngestContext,
+  stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+  state: PassState,
+  format: 'csv' | 'tsv'
+): Promise<IngestResult> {
+  const { options } = ctx;
+  const parser = new CsvParser({
+    fileName: ctx.fileName,
+    delimiter: options.delimiter ?? (format === 'tsv' ? '\t' : undefined),
+    header: options.header,
+    raggedRows: options.raggedRows
+  });
+  const text: { encoding?: TextEncodingName; warnings: string[] } = { warnings: [] };
+  let encoder: TableEncoder | undefined;
+  const take = (rows: ReturnType<CsvParser['push']>): void => {
+    if (rows.length === 0) return;
+    encoder ??= ctx.newEncoder(parser.header ?? [], state.hints, state.canRestart);
+    for (const row of rows) encoder.push(row.fields, row.line);
+  };
+  for await (const piece of decodeText(ctx, ctx.pieces(stream), state, text)) {
+    take(parser.push(piece));
+    ctx.progress();
+  }
+  take(parser.end());
+  encoder ??= ctx.newEncoder(parser.header ?? [], state.hints, state.canRestart);
+  const report: Partial<IngestReport> = { encoding: text.encoding };
+  if (options.raggedRows === 'pad') report.raggedRows = parser.raggedRows;
+  return ctx.finish(encoder, format, { warnings: [...text.warnings, ...parser.warnings], report });
+}
+
+/**
+ * Reads a CSV byte stream into typed Arrow chunks. Throws `CsvError` (from `./csv`) for files that are
+ * not usable CSV and `IngestCancelledError` when `signal` aborts. A plain stream cannot be read twice,
+ * so a column that turns out not to be typed keeps its type with its bad cells reported missing.
+ */
+export async function ingestCsv(
+  stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+  options: IngestOptions
+): Promise<IngestResult> {
+  const ctx = new IngestContext(options);
+  ctx.checkCancelled();
+  return withRestarts(ctx, false, options.encoding, (state) => readCsv(ctx, stream, state, 'csv'));
+}
+
+/** Imports any supported file: see the module comment. Throws `IngestError`, `CsvError` or `IngestCancelledError`. */
+export async function ingestSource(
+  source: IngestSource,
+  options: Omit<IngestOptions, 'fileName' | 'fileSize'> &
+    Partial<Pick<IngestOptions, 'fileName' | 'fileSize'>> = {}
+): Promise<IngestResult> {
+  const opts: IngestOptions = {
+    ...options,
+    fileName: options.fileName ?? source.name,
+    fileSize: options.fileSize ?? source.size
+  };
+  const ctx = new IngestContext(opts);
+  ctx.checkCancelled();
+  const first = await peek(readPieces(source.stream(), opts.signal), 4096);
+  const detected = detectFormat(first.head, opts.fileName);
+  const notes = detected.note ? [detected.note] : [];
+  const addNotes = (result: IngestResult): IngestResult => {
+    result.report.warnings.unshift(...notes);
+    return result;
+  };
+  // The peeked stream is used by the first pass; later passes open the source again.
+  let firstStream: AsyncIterable<Uint8Array> | undefined = first.rest;
+  const open = (): ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> => {
+    const stream = firstStream ?? source.stream();
+    firstStream = undefined;
+    return stream;
+  };
+  switch (detected.format) {
+    case 'csv':
+    case 'tsv': {
+      const format = detected.format;
+      return addNotes(
+        await withRestarts(ctx, true, opts.encoding, (state) => readCsv(ctx, open(), state, format))
+      );
+    }
+    case 'json':
+    case 'ndjson': {
+      const { readJson } = await import('./json');
+      const format = detected.format;
+      return addNotes(
+        await withRestarts(ctx, true, opts.encoding, (state) => readJson(ctx, open(), state, format))
+      );
+    }
+    case 'arrow': {
+      const { readArrowIpc } = await import('./arrow-ipc');
+      return addNotes(await readArrowIpc(ctx, open()));
+    }
+    case 'parquet': {
+      const { readParquet } = await import('./parquet');
+      return addNotes(await readParquet(ctx, source));
+    }
+    case 'images': {
+      const { readImageZip } = await import('./images');
+      return addNotes(await readImageZip(ctx, open()));
+    }
+  }
+}
+
 /** Pieces of a byte stream; a ReadableStream is read with a reader since not every browser makes it async-iterable. */
-async function* readPieces(
+export async function* readPieces(
   stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   signal: AbortSignal | undefined
 ): AsyncGenerator<Uint8Array> {
@@ -221,4 +555,31 @@ function isReadableStream(
   stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>
 ): stream is ReadableStream<Uint8Array> {
   return typeof (stream as Partial<ReadableStream<Uint8Array>>).getReader === 'function';
+}
+
+/** A file of a dropped folder: the `File` and its path inside the folder (`webkitRelativePath`). */
+export interface FolderFile {
+  file: Blob;
+  path: string;
+}
+
+/** Imports a dropped folder of class sub-folders of images; see `./images`. */
+export async function ingestImageFolder(
+  files: readonly FolderFile[],
+  options: Omit<IngestOptions, 'fileName' | 'fileSize'> &
+    Partial<Pick<IngestOptions, 'fileName' | 'fileSize'>> = {}
+): Promise<IngestResult> {
+  const root = files[0]?.path.split('/')[0] ?? 'the folder';
+  const opts: IngestOptions = {
+    ...options,
+    fileName: options.fileName ?? root,
+    fileSize: options.fileSize ?? files.reduce((sum, f) => sum + f.file.size, 0)
+  };
+  const ctx = new IngestContext(opts);
+  ctx.checkCancelled();
+  const { readImageFolder } = await import('./images');
+  return readImageFolder(
+    ctx,
+    files.map((f) => ({ path: f.path, read: () => f.file.arrayBuffer() }))
+  );
 }

@@ -215,8 +215,10 @@ export function referencedBlobs(entity: SyncEntity, fields: FieldValues): string
     return split.success ? [split.data.assignments] : [];
   }
   if (entity !== 'datasetVersion') return [];
-  const parsed = z.object({ chunks: z.array(z.object({ hash: z.string() })) }).safeParse(fields);
-  return parsed.success ? parsed.data.chunks.map((c) => c.hash) : [];
+  const parsed = z
+    .object({ chunks: z.array(z.object({ hash: z.string() })), assets: z.array(z.string()).optional() })
+    .safeParse(fields);
+  return parsed.success ? [...parsed.data.chunks.map((c) => c.hash), ...(parsed.data.assets ?? [])] : [];
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

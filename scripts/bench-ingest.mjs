@@ -1,0 +1,334 @@
+#!/usr/bin/env node
+/**
+ * Ingest benchmark: Lathe's CSV → typed Arrow import (the real data worker of the production build)
+ * side by side with PapaParse (dynamicTyping) and uDSV (typed arrays) parsing the same files in the
+ * same Chromium; the time to import `flights-3m.parquet`; and the peak memory of importing a 1 GB CSV.
+ *
+ * Run `npm run build` first. Files are generated once into a temp folder (seeded, so every run reads
+ * the same bytes) and handed to the page with Playwright's setInputFiles: disk-backed `File`s, as a
+ * dropped file would be. Each run gets a fresh page. Writes `bench/results/<timestamp>-ingest.json`
+ * and `bench/results/latest-ingest.json`.
+ *
+ * Memory is the resident set size (RSS) of Chromium's renderer processes (the page and its workers
+ * live there), sampled every 100 ms from /proc while the import runs: peak minus the idle page before.
+ * Linux only; elsewhere it is reported as unavailable.
+ *
+ * Options: --mb N (80: size of each comparison file), --big-mb N (1024; 0 skips the memory run),
+ * --timeout S (600 per run), --parsers lathe,papaparse,udsv, --dir PATH (where files are generated).
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  RESULTS,
+  ROOT,
+  fmt,
+  hasBuild,
+  launchChromium,
+  machineInfo,
+  printTable,
+  serveBuild,
+  withTimeout
+} from './bench-lib.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    mb: { type: 'string', default: '80' },
+    'big-mb': { type: 'string', default: '1024' },
+    timeout: { type: 'string', default: '600' },
+    parsers: { type: 'string', default: 'lathe,papaparse,udsv' },
+    dir: { type: 'string', default: path.join(os.tmpdir(), 'lathe-bench-ingest') }
+  }
+});
+const targetBytes = Number(args.mb) * 1e6;
+const bigBytes = Number(args['big-mb']) * 1e6;
+const timeoutMs = Number(args.timeout) * 1000;
+const parsers = args.parsers.split(',').filter((p) => ['lathe', 'papaparse', 'udsv'].includes(p));
+const PARQUET = path.join(ROOT, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
+
+/** mulberry32, so generated files are the same on every run. */
+function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CITIES = Array.from({ length: 40 }, (_, i) => `city_${String.fromCharCode(97 + (i % 26))}${i}`);
+const WORDS = [
+  'alpha',
+  'beta',
+  'gamma',
+  'delta',
+  'lathe',
+  'arrow',
+  'quote',
+  'comma',
+  'river',
+  'stone',
+  'cloud'
+];
+
+const GENERATORS = {
+  /** 8 numeric columns: an integer id, six floats, an integer label. */
+  numeric: {
+    header: 'id,x1,x2,x3,x4,x5,x6,label',
+    row: (i, next) =>
+      `${i},${(next() * 100).toFixed(4)},${(next() * 2 - 1).toFixed(6)},${(next() * 1e4).toFixed(2)},${(next() * 10).toFixed(3)},${(next() - 0.5).toFixed(5)},${(next() * 50).toFixed(1)},${Math.floor(next() * 3)}`
+  },
+  /** Strings: a categorical city, a name, a key-like code, an integer. */
+  string: {
+    header: 'city,name,code,value',
+    row: (i, next) => {
+      const w = WORDS[Math.floor(next() * WORDS.length)];
+      return `${CITIES[Math.floor(next() * CITIES.length)]},${w} ${WORDS[Math.floor(next() * WORDS.length)]},K${(i * 7919).toString(36)},${Math.floor(next() * 1000)}`;
+    }
+  },
+  /** Quoted text with delimiters, doubled quotes and the odd line break, plus two numbers. */
+  quoted: {
+    header: 'id,comment,score,tag',
+    row: (i, next) => {
+      const words = Array.from(
+        { length: 4 + Math.floor(next() * 8) },
+        () => WORDS[Math.floor(next() * WORDS.length)]
+      );
+      if (next() < 0.3) words.splice(2, 0, ',');
+      if (next() < 0.2) words.push('""really""');
+      if (next() < 0.05) words.push('\nsecond line');
+      return `${i},"${words.join(' ')}",${(next() * 5).toFixed(2)},"${CITIES[Math.floor(next() * 10)]}"`;
+    }
+  }
+};
+
+async function generate(dir, kind, bytes) {
+  const file = path.join(dir, `${kind}-${Math.round(bytes / 1e6)}mb.csv`);
+  const existing = await stat(file).catch(() => null);
+  if (existing && existing.size >= bytes) return file;
+  process.stdout.write(`generating ${path.basename(file)}… `);
+  const gen = GENERATORS[kind === 'big' ? 'numeric' : kind];
+  const next = random(42);
+  const out = createWriteStream(file);
+  let written = 0;
+  let i = 0;
+  const write = (text) =>
+    new Promise((resolve) => {
+      written += Buffer.byteLength(text);
+      if (out.write(text)) resolve();
+      else out.once('drain', resolve);
+    });
+  await write(`${gen.header}\n`);
+  while (written < bytes) {
+    const lines = [];
+    for (let k = 0; k < 10_000; k++) lines.push(gen.row(i++, next));
+    await write(`${lines.join('\n')}\n`);
+  }
+  await new Promise((resolve) => out.end(resolve));
+  console.log(`${(written / 1e6).toFixed(0)} MB`);
+  return file;
+}
+
+/** A switch Chromium ignores, so this run's browser process (and only it) can be found in /proc. */
+const MARKER = `--lathe-bench-ingest=${process.pid}-${Date.now()}`;
+
+/**
+ * RSS of the renderer processes of this run's Chromium (where the page and its workers run), in
+ * bytes: the descendants of the browser process launched with MARKER, not other Chromiums on the
+ * machine (e2e tests running beside the benchmark, say).
+ */
+async function rendererRss() {
+  if (process.platform !== 'linux') return null;
+  const procs = [];
+  for (const pid of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const [cmdline, status] = await Promise.all([
+      readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''),
+      readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
+    ]);
+    const ppid = /PPid:\s+(\d+)/.exec(status)?.[1];
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    procs.push({ pid, ppid, cmdline, rss: kb ? Number(kb) * 1024 : 0 });
+  }
+  const root = procs.find((p) => p.cmdline.includes(MARKER));
+  if (!root) return null;
+  const ours = new Set([root.pid]);
+  // Children may be listed before their parents; repeat until no process joins.
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) {
+      if (!ours.has(p.pid) && p.ppid && ours.has(p.ppid)) {
+        ours.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return procs
+    .filter((p) => ours.has(p.pid) && p.cmdline.includes('--type=renderer'))
+    .reduce((sum, p) => sum + p.rss, 0);
+}
+
+async function openPage(context, origin) {
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') logs.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => logs.push(`pageerror: ${err.message}`));
+  await page.goto(`${origin}/bench/ingest`);
+  await page.waitForFunction(() => '__latheIngestBench' in window, null, { timeout: 30_000 });
+  return { page, logs };
+}
+
+/** One parser on one file in a fresh page; with `sampleMemory`, the renderer RSS is sampled throughout. */
+async function runOne(context, origin, file, parser, sampleMemory = false) {
+  const { page, logs } = await openPage(context, origin);
+  try {
+    await page.setInputFiles('#bench-file', file);
+    let memory = null;
+    let sampler;
+    if (sampleMemory) {
+      const baseline = await rendererRss();
+      memory = { baselineBytes: baseline, peakBytes: baseline, samples: 0 };
+      sampler = setInterval(() => {
+        rendererRss()
+          .then((rss) => {
+            if (rss === null) return;
+            memory.samples++;
+            memory.peakBytes = Math.max(memory.peakBytes ?? 0, rss);
+          })
+          .catch(() => undefined);
+      }, 100);
+    }
+    try {
+      const timing = await withTimeout(
+        page.evaluate((p) => window.__latheIngestBench.run(p), parser),
+        timeoutMs,
+        `${parser} on ${path.basename(file)}`
+      );
+      if (memory && memory.baselineBytes !== null) {
+        memory.peakAboveIdleBytes = memory.peakBytes - memory.baselineBytes;
+        timing.memory = memory;
+      }
+      return timing;
+    } finally {
+      if (sampler) clearInterval(sampler);
+    }
+  } catch (err) {
+    return { parser, error: err.timedOut ? 'timed out' : err.message, consoleErrors: logs.slice(0, 10) };
+  } finally {
+    await page.close().catch(() => undefined);
+  }
+}
+
+async function main() {
+  if (!(await hasBuild())) {
+    console.error('No build found in build/: run `npm run build` first.');
+    process.exit(1);
+  }
+  await mkdir(args.dir, { recursive: true });
+  const files = {};
+  for (const kind of ['numeric', 'string', 'quoted'])
+    files[kind] = await generate(args.dir, kind, targetBytes);
+  const big = bigBytes > 0 ? await generate(args.dir, 'big', bigBytes) : null;
+
+  const server = await serveBuild();
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const browser = await launchChromium([MARKER]);
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const csv = {};
+  let parquet = null;
+  let memory = null;
+  const started = Date.now();
+  try {
+    for (const [kind, file] of Object.entries(files)) {
+      csv[kind] = {};
+      for (const parser of parsers) {
+        process.stdout.write(`${kind} × ${parser}… `);
+        const r = await runOne(context, origin, file, parser);
+        csv[kind][parser] = r;
+        console.log(r.error ?? `${fmt(r.mbPerSec)} MB/s, ${fmt(r.rowsPerSec / 1e6, 2)} M rows/s`);
+      }
+    }
+    process.stdout.write('flights-3m.parquet × lathe… ');
+    parquet = await runOne(context, origin, PARQUET, 'lathe');
+    console.log(parquet.error ?? `${fmt(parquet.ms / 1000, 2)} s for ${parquet.rows} rows`);
+    if (big) {
+      process.stdout.write(`${path.basename(big)} × lathe (memory)… `);
+      memory = await runOne(context, origin, big, 'lathe', true);
+      console.log(
+        memory.error ??
+          `${fmt(memory.mbPerSec)} MB/s, peak renderer RSS ${fmt((memory.memory?.peakBytes ?? NaN) / 2 ** 20, 0)} MiB`
+      );
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+
+  const report = {
+    benchmark: 'ingest',
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    browser: { version: browser.version() },
+    totalSeconds: (Date.now() - started) / 1000,
+    notes: [
+      'lathe: the data worker of the production build: decode, parse, infer from a 10k-row sample, encode typed Arrow IPC chunks, SHA-256 each; the chunks are transferred to the page.',
+      'papaparse: Papa.parse(File, { dynamicTyping: true, chunkSize: 8 MB }) on the page thread, rows counted per chunk and dropped.',
+      'udsv: File.stream() → TextDecoderStream → uDSV parser.chunk(text, typedArrs), schema inferred from the first piece; rows counted and dropped.',
+      "memory: RSS of this run's Chromium renderer processes (page and workers) from /proc, sampled every 100 ms; it includes the returned Arrow chunks (memory.arrowBytes), which the page holds until it stores them."
+    ],
+    files: Object.fromEntries(
+      await Promise.all(
+        Object.entries({ ...files, ...(big ? { big } : {}) }).map(async ([k, f]) => [
+          k,
+          { path: f, bytes: (await stat(f)).size }
+        ])
+      )
+    ),
+    csv,
+    parquet: { file: 'node_modules/vega-datasets/data/flights-3m.parquet', ...parquet },
+    memory
+  };
+  await mkdir(RESULTS, { recursive: true });
+  const stamp = report.date.replace(/[:.]/g, '-');
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  await writeFile(path.join(RESULTS, `${stamp}-ingest.json`), json);
+  await writeFile(path.join(RESULTS, 'latest-ingest.json'), json);
+
+  console.log(`\n${report.browser.version} on ${report.machine.cpu} (${report.machine.cores} cores)\n`);
+  const lines = [];
+  for (const [kind, byParser] of Object.entries(csv)) {
+    for (const [parser, r] of Object.entries(byParser)) {
+      lines.push([
+        kind,
+        parser,
+        fmt((r.bytes ?? NaN) / 1e6, 0),
+        r.rows ?? '—',
+        fmt(r.ms / 1000, 2),
+        r.error ?? fmt(r.mbPerSec),
+        fmt(r.rowsPerSec / 1e6, 2)
+      ]);
+    }
+  }
+  printTable(['file', 'parser', 'MB', 'rows', 's', 'MB/s', 'M rows/s'], lines);
+  if (parquet && !parquet.error) {
+    console.log(`\nflights-3m.parquet: ${parquet.rows} rows in ${fmt(parquet.ms / 1000, 2)} s`);
+  }
+  if (memory?.memory) {
+    const m = memory.memory;
+    console.log(
+      `${path.basename(big)}: ${fmt(memory.ms / 1000, 1)} s; renderer RSS idle ${fmt(m.baselineBytes / 2 ** 20, 0)} MiB, peak ${fmt(m.peakBytes / 2 ** 20, 0)} MiB (+${fmt(m.peakAboveIdleBytes / 2 ** 20, 0)} MiB)`
+    );
+  }
+  console.log(`\nwrote bench/results/${stamp}-ingest.json`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
