@@ -66,4 +66,33 @@ test('the data tab scrolls and sorts the table', async ({ page }) => {
   await expect(grid.getByRole('row').nth(1)).toContainText('4.3');
   await grid.getByRole('button', { name: 'Sort by sepal_length' }).click();
   await expect(grid.getByRole('row').nth(1)).toContainText('7.9');
+
+  // Filter with the expression language; a typo is named, not silently ignored.
+  await page.getByTestId('row-filter').fill('species == "virginica" and petal_width > 2.2');
+  await page.getByRole('button', { name: 'Filter', exact: true }).click();
+  await expect(page.getByTestId('row-count')).toHaveText('14 of 150 rows');
+  await page.getByTestId('row-filter').fill('petal_widht > 2');
+  await page.getByRole('button', { name: 'Filter', exact: true }).click();
+  await expect(page.getByTestId('filter-error')).toContainText("did you mean 'petal_width'");
+});
+
+test('a stored split is kept with the version and a run trains on exactly its rows', async ({ page }) => {
+  const studio = new Studio(page);
+  await studio.importSample('Iris');
+  await studio.openTab('Splits');
+  await page.getByLabel('Kind').selectOption('stratified');
+  await page.getByRole('combobox', { name: /^Column/ }).selectOption('species');
+  await page.getByRole('button', { name: 'Make split' }).click();
+  await expect(page.getByTestId('split-counts')).toHaveText('train 120 · validation 0 · test 30');
+
+  const runId = await (async () => {
+    await studio.openTab('Train');
+    await page
+      .getByTestId('split-select')
+      .selectOption({ label: 'Stored split: stratified by species, 20% test' });
+    return studio.train({ target: 'species', epochs: 5 });
+  })();
+  await studio.waitForRunStatus('completed');
+  await expect(page.locator('dd').filter({ hasText: 'stored split' })).toBeVisible();
+  expect(runId).toMatch(/[0-9a-f-]{36}/);
 });

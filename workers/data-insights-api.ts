@@ -16,6 +16,8 @@ import type { ColumnRole, ColumnSchema } from '../src/lib/core/records';
 export interface ViewRequest {
   versionId: string;
   sort?: { column: string; descending: boolean } | null;
+  /** Keep rows where this condition (Lathe's expression language) is true, e.g. `price > 10`. */
+  filter?: string | null;
 }
 
 /** A new version's content, made in the worker; the page stores it (chunk buffers are transferred). */

@@ -14,7 +14,8 @@ import { sha256Hex } from '../src/lib/core/hash';
 import { computeSplit, splitHash } from '../src/lib/core/pipeline/splits';
 import { LatheError } from '../src/lib/core/errors';
 import { uuidv7 } from '../src/lib/core/ids';
-import { createView, readViewRows, type TableView } from '../src/lib/core/data/table-view';
+import { evaluateExpression } from '../src/lib/core/data/expression';
+import { createView, readViewRows, rowsMatching, type TableView } from '../src/lib/core/data/table-view';
 import { getVersion, readVersionChunks } from '../src/lib/db/dataset.repository';
 import type { DataInsightsApi } from './data-insights-api';
 
@@ -83,7 +84,10 @@ export function createDataInsightsApi(): DataInsightsApi {
     },
     async openView(req) {
       const table = await loadVersionTable(req.versionId);
-      const view = createView(table, { sort: req.sort ?? null });
+      const keep = req.filter?.trim()
+        ? rowsMatching(table, evaluateExpression(table, req.filter).data)
+        : null;
+      const view = createView(table, { sort: req.sort ?? null, keep });
       const viewId = uuidv7();
       views.set(viewId, { versionId: req.versionId, view });
       return { viewId, rowCount: view.rowCount };

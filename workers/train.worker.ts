@@ -32,7 +32,12 @@ import {
   type RunEnvironment,
   type RunSpec
 } from '../src/lib/core/records';
-import { getVersion, readVersionChunks } from '../src/lib/db/dataset.repository';
+import {
+  getSplit,
+  getVersion,
+  readSplitAssignments,
+  readVersionChunks
+} from '../src/lib/db/dataset.repository';
 import { getMeta, setMeta } from '../src/lib/db/meta.repository';
 import type {
   BackendReport,
@@ -475,7 +480,9 @@ async function train(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promi
       const data = buildDesignMatrix(readChunks(await chunksOf(req)), spec);
       if (data.droppedRows > 0)
         log(`Skipped ${data.droppedRows} rows whose target "${spec.target}" is empty.`);
+      const assignments = await storedSplitOf(spec, log);
       const outcome = await trainLinearModel(data, spec, {
+        ...(assignments ? { assignments } : {}),
         onEpoch: (report) => emit({ type: 'epoch', ...report }),
         onBatch: (report) => emit({ type: 'batch', ...report }),
         isCancelled: () => cancelled.has(req.runId)
@@ -487,6 +494,22 @@ async function train(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promi
     cancelled.delete(req.runId);
     releaseCallback(onEvent);
   }
+}
+
+/** The stored split a run names, read from IndexedDB; k-fold splits hold out their first fold. */
+async function storedSplitOf(spec: RunSpec, log: (message: string) => void): Promise<Uint8Array | null> {
+  if (!spec.splitId) return null;
+  const split = await getSplit(spec.splitId);
+  if (!split || split.versionId !== spec.datasetVersionId) {
+    throw new LatheError(
+      'split_missing',
+      'The split this run names is not stored with its dataset version in this browser.'
+    );
+  }
+  const assignments = await readSplitAssignments(split);
+  if (split.spec.kind !== 'kfold') return assignments;
+  log(`Split "${split.name}" is k-fold: fold 1 is held out for testing, the others train.`);
+  return assignments.map((fold) => (fold === 0 ? 2 : 0));
 }
 
 /** Frees the page-side end of the callback proxy; a plain function (a direct call in tests) has none. */

@@ -132,6 +132,8 @@ export const runSpec = z.object({
   task,
   model: z.enum(['logistic', 'linear']),
   split: z.object({ testFraction: z.number().gt(0).lt(1), seed: z.number().int() }),
+  /** A split stored with the dataset version; when set, it decides the rows instead of `split`. */
+  splitId: id.optional(),
   preprocessing: z.array(z.object({ kind: z.literal('standardize') })),
   training: z.object({
     epochs: z.number().int().min(1).max(10_000),

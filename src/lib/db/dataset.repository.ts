@@ -237,6 +237,18 @@ export async function saveSplit(
   return split;
 }
 
+export async function getSplit(id: string): Promise<DatasetSplit | undefined> {
+  return getDb().datasetSplits.get(id);
+}
+
+/** A stored split's per-row assignments (0 train, 1 validation, 2 test, or the fold index). */
+export async function readSplitAssignments(split: DatasetSplit): Promise<Uint8Array> {
+  const row = await getDb().blobs.get(split.assignments);
+  if (!row)
+    throw new LatheError('blob_missing', `The rows of split "${split.name}" are missing from this browser.`);
+  return new Uint8Array(row.bytes);
+}
+
 export async function listSplits(versionId: string): Promise<DatasetSplit[]> {
   return getDb().datasetSplits.where('versionId').equals(versionId).sortBy('createdAt');
 }

@@ -110,8 +110,16 @@ export async function datasetsOfProject(): Promise<Dataset[]> {
 
 export { getDataset, getVersion, listVersions };
 
-export function openTableView(versionId: string, sort: { column: string; descending: boolean } | null) {
-  return getDataWorker().insights((api) => api.openView({ versionId, sort }));
+export function openTableView(
+  versionId: string,
+  sort: { column: string; descending: boolean } | null,
+  filter: string | null = null
+) {
+  return getDataWorker().insights((api) => api.openView({ versionId, sort, filter }));
+}
+
+export function closeTableView(viewId: string): Promise<void> {
+  return getDataWorker().insights((api) => api.closeView(viewId));
 }
 
 export function readTableRows(viewId: string, offset: number, limit: number): Promise<Cell[][]> {

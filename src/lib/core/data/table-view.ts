@@ -110,3 +110,16 @@ export function readViewRows(table: Table, view: TableView, offset: number, limi
   }
   return rows;
 }
+
+/** Rows where a boolean expression is true (false and missing rows are left out), in table order. */
+export function rowsMatching(table: Table, data: { kind: string; values: ArrayLike<unknown> }): Uint32Array {
+  if (data.kind !== 'boolean')
+    throw new Error('A filter must be a condition that is true or false, e.g. price > 10.');
+  const values = data.values as Uint8Array;
+  let count = 0;
+  for (let i = 0; i < table.numRows; i++) if (values[i] === 1) count++;
+  const keep = new Uint32Array(count);
+  let j = 0;
+  for (let i = 0; i < table.numRows; i++) if (values[i] === 1) keep[j++] = i;
+  return keep;
+}

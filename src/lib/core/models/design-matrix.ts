@@ -19,6 +19,8 @@ export interface DesignMatrix {
   classes: string[] | null;
   /** Rows dropped because their target was missing. */
   droppedRows: number;
+  /** The table row each matrix row came from, so a stored split (per table row) can be applied. */
+  sourceRows: Uint32Array;
 }
 
 export interface DesignSpec {
@@ -106,5 +108,13 @@ export function buildDesignMatrix(table: Table, spec: DesignSpec): DesignMatrix 
     });
   });
 
-  return { x, y, rows, features, classes, droppedRows: targetValues.length - rows };
+  return {
+    x,
+    y,
+    rows,
+    features,
+    classes,
+    droppedRows: targetValues.length - rows,
+    sourceRows: Uint32Array.from(keep)
+  };
 }

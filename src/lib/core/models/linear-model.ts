@@ -61,6 +61,33 @@ export interface TrainHooks {
   yieldToEventLoop?: () => Promise<void>;
   batchEventIntervalMs?: number;
   now?: () => number;
+  /**
+   * A stored split of the dataset version, one byte per table row (0 train, 1 validation, 2 test, as
+   * `core/pipeline/splits` makes them); when given it replaces the seeded split of `spec.split`.
+   * Validation rows are not used by this model.
+   */
+  assignments?: Uint8Array;
+}
+
+/** Matrix rows per set, from a stored split's per-table-row assignments. */
+export function splitFromAssignments(
+  data: DesignMatrix,
+  assignments: Uint8Array
+): { train: Uint32Array; test: Uint32Array } {
+  if (assignments.length < data.sourceRows.length) {
+    throw new LatheError(
+      'split_mismatch',
+      'The stored split does not cover every row of this dataset version.'
+    );
+  }
+  const train: number[] = [];
+  const test: number[] = [];
+  data.sourceRows.forEach((row, r) => {
+    const set = assignments[row];
+    if (set === 0) train.push(r);
+    else if (set === 2) test.push(r);
+  });
+  return { train: Uint32Array.from(train), test: Uint32Array.from(test) };
 }
 
 export interface TrainOutcome {
@@ -169,7 +196,9 @@ export async function trainLinearModel(
   const outputs = kind === 'softmax' ? (data.classes?.length ?? 0) : 1;
   const classCount = data.classes?.length ?? 0;
 
-  const split = splitIndices(data.rows, spec.split.testFraction, spec.split.seed);
+  const split = hooks.assignments
+    ? splitFromAssignments(data, hooks.assignments)
+    : splitIndices(data.rows, spec.split.testFraction, spec.split.seed);
   const trainRows = split.train.length;
   const testRows = split.test.length;
   if (trainRows === 0) {
