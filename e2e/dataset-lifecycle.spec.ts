@@ -96,3 +96,31 @@ test('a stored split is kept with the version and a run trains on exactly its ro
   await expect(page.locator('dd').filter({ hasText: 'stored split' })).toBeVisible();
   expect(runId).toMatch(/[0-9a-f-]{36}/);
 });
+
+test('a recipe of steps makes a new version', async ({ page }) => {
+  const studio = new Studio(page);
+  await studio.importSample('Iris');
+  await studio.openTab('Transform');
+  await page.getByTestId('recipe-kind').selectOption('derive');
+  await page.getByLabel('New column').fill('petal_area');
+  await page.getByLabel('Expression').fill('petal_length * petal_width');
+  await page.getByRole('button', { name: 'Add step' }).click();
+  await page.getByTestId('recipe-kind').selectOption('filter');
+  await page.getByLabel('Expression').fill('sepal_length > 5');
+  await page.getByRole('button', { name: 'Add step' }).click();
+  await expect(page.getByTestId('recipe-steps')).toContainText('Keep rows where sepal_length > 5');
+  await page.getByTestId('apply-recipe').click();
+  await expect(page.getByTestId('dataset-summary')).toContainText('118 rows · 6 columns');
+  await expect(page.getByTestId('column-table')).toContainText('petal_area');
+
+  // A step that cannot run names itself and the problem, and stores nothing.
+  await studio.openTab('Transform');
+  await page.getByTestId('recipe-kind').selectOption('derive');
+  await page.getByLabel('New column').fill('bad');
+  await page.getByLabel('Expression').fill('log(species)');
+  await page.getByRole('button', { name: 'Add step' }).click();
+  await page.getByTestId('apply-recipe').click();
+  await expect(page.getByTestId('recipe-error')).toContainText('log expects a number');
+  await studio.openTab('Versions');
+  await expect(page.getByTestId('version-history').locator('tbody tr')).toHaveCount(2);
+});

@@ -110,6 +110,14 @@ export async function datasetsOfProject(): Promise<Dataset[]> {
 
 export { getDataset, getVersion, listVersions };
 
+/**
+ * A plain copy of a small JSON-shaped value. Pages hold records in Svelte state, whose proxies can
+ * neither be posted to a worker nor stored in IndexedDB; every service entry point copies them first.
+ */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 export function openTableView(
   versionId: string,
   sort: { column: string; descending: boolean } | null,
@@ -149,9 +157,10 @@ export async function setCurrentVersion(dataset: Dataset, version: DatasetVersio
 export async function deriveVersion(
   dataset: Dataset,
   version: DatasetVersion,
-  steps: RecipeStepInput[],
+  stepsInput: RecipeStepInput[],
   note: string
 ): Promise<DatasetVersion> {
+  const steps = plain(stepsInput);
   const derived = await getDataWorker().insights((api) => api.applyRecipe(version.id, steps));
   const malformed = derived.steps.flatMap((s) =>
     s.malformed && s.malformed.count > 0
@@ -195,8 +204,9 @@ export async function createSplit(
   dataset: Dataset,
   version: DatasetVersion,
   name: string,
-  spec: SplitSpec
+  specInput: SplitSpec
 ): Promise<DatasetSplit> {
+  const spec = plain(specInput);
   const computed = await getDataWorker().insights((api) => api.computeSplit(version.id, spec));
   const split = await saveSplit({
     projectId: dataset.projectId,
@@ -241,12 +251,12 @@ export async function inspectVersion(
   version: DatasetVersion,
   force = false
 ): Promise<VersionInsights> {
-  const req = {
+  const req = plain({
     target: targetOf(dataset),
     roles: dataset.roles ?? {},
     expectations: expectationsOf(dataset),
     malformed: Object.fromEntries((version.report?.malformed ?? []).map((m) => [m.column, m.count]))
-  };
+  });
   const request = JSON.stringify(req);
   const stored = await getInsight<StoredInspection>(version.id, 'inspection');
   if (!force && stored?.request === request) return stored.insights;
@@ -256,7 +266,7 @@ export async function inspectVersion(
 }
 
 export async function setExpectations(dataset: Dataset, expectations: Expectation[]): Promise<Dataset> {
-  const next = await updateDataset(dataset.id, { expectations: expectations.map((e) => ({ ...e })) });
+  const next = await updateDataset(dataset.id, { expectations: plain(expectations) });
   events.emit('LocalChange', { entity: 'dataset' });
   return next;
 }
