@@ -2,6 +2,7 @@
  * `lathe`, the headless command line: the same core code the data worker runs, from a terminal.
  *
  *   lathe profile FILE [--json] [--target COLUMN] [--ragged error|pad] [--header auto|yes|no]
+ *   lathe eval PREDICTIONS.csv --task classification|regression [--json]   (see `eval.ts`)
  *
  * prints the import report (format, encoding, columns and their types, warnings, malformed cells),
  * the validation and the profile. Exit codes: 0 done, 1 the file could not be imported, 2 bad usage.
@@ -15,11 +16,16 @@ import { readChunks } from '../lib/core/data/arrow';
 import { blobSource, ingestSource, type IngestResult } from '../lib/core/data/ingest';
 import { profileTable, type DatasetProfile } from '../lib/core/data/profile';
 import { validateTable, type ValidationReport } from '../lib/core/data/validate';
+import { evalCommand } from './eval';
 
 const USAGE = `Usage: lathe profile FILE [--json] [--target COLUMN] [--ragged error|pad] [--header auto|yes|no]
 
 Imports FILE (CSV, TSV, JSON, NDJSON, Arrow IPC, Parquet, or a ZIP of image folders) as the studio
-does and prints the import report, validation and profile.`;
+does and prints the import report, validation and profile.
+
+       lathe eval PREDICTIONS.csv --task classification|regression [--json] [--group COLUMN] [--positive CLASS]
+
+Scores a CSV of predictions (y_true, y_pred, optional proba_<class> columns) with every metric.`;
 
 export interface CliIo {
   out(text: string): void;
@@ -32,6 +38,7 @@ const stdio: CliIo = {
 };
 
 export async function main(argv: readonly string[], io: CliIo = stdio): Promise<number> {
+  if (argv[0] === 'eval') return evalCommand(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({
