@@ -12,18 +12,20 @@
  * --timeout S (120, per backend), --backends webgpu,webgl,wasm,cpu, --no-software-calibration.
  * CHROMIUM_PATH overrides /usr/bin/chromium.
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  RESULTS,
+  fmt,
+  hasBuild,
+  launchChromium,
+  machineInfo,
+  printTable,
+  serveBuild,
+  withTimeout
+} from './bench-lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BUILD = path.join(ROOT, 'build');
-const RESULTS = path.join(ROOT, 'bench', 'results');
 const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 const { values: args } = parseArgs({
@@ -42,70 +44,6 @@ const epochs = Math.max(2, Number(args.epochs));
 const timeoutMs = Number(args.timeout) * 1000;
 const backends = args.backends.split(',').filter((b) => BACKENDS.includes(b));
 
-const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.webmanifest': 'application/manifest+json',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.csv': 'text/csv; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8'
-};
-
-/** Cross-origin isolation gives the wasm backend SharedArrayBuffer threads, as in production. */
-const ISOLATION = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin'
-};
-
-async function fileFor(urlPath) {
-  const decoded = decodeURIComponent(urlPath.split('?')[0] ?? '/');
-  const resolved = path.resolve(BUILD, `.${decoded}`);
-  // Never serve outside build/, whatever the URL says.
-  if (resolved !== BUILD && !resolved.startsWith(BUILD + path.sep)) return null;
-  for (const candidate of [resolved, path.join(resolved, 'index.html'), `${resolved}.html`]) {
-    const info = await stat(candidate).catch(() => null);
-    if (info?.isFile()) return candidate;
-  }
-  return null;
-}
-
-function serveBuild() {
-  const server = createServer((req, res) => {
-    fileFor(req.url ?? '/')
-      .then((found) => {
-        // SPA fallback: an unknown path without an extension is a client-side route.
-        const file = found ?? (path.extname(req.url ?? '') ? null : path.join(BUILD, 'index.html'));
-        if (!file) {
-          res.writeHead(404, ISOLATION).end('not found');
-          return;
-        }
-        const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
-        res.writeHead(200, { ...ISOLATION, 'Content-Type': type, 'Cache-Control': 'no-store' });
-        createReadStream(file).pipe(res);
-      })
-      .catch((err) => res.writeHead(500, ISOLATION).end(String(err)));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function withTimeout(promise, ms, label) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => reject(Object.assign(new Error(`${label} timed out after ${ms / 1000} s`), { timedOut: true })),
-      ms
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 async function openBench(context, origin) {
   const page = await context.newPage();
   const logs = [];
@@ -118,29 +56,14 @@ async function openBench(context, origin) {
   return { page, logs };
 }
 
-function fmt(value, digits = 1) {
-  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—';
-}
-
 async function main() {
-  if (!(await stat(path.join(BUILD, 'index.html')).catch(() => null))) {
+  if (!(await hasBuild())) {
     console.error('No build found in build/: run `npm run build` first.');
     process.exit(1);
   }
   const server = await serveBuild();
   const origin = `http://127.0.0.1:${server.address().port}`;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--enable-unsafe-webgpu',
-      '--enable-unsafe-swiftshader',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run'
-    ]
-  });
+  const browser = await launchChromium();
   // The service worker would cache the build between runs; benchmarks measure the network-free app anyway.
   const context = await browser.newContext({ serviceWorkers: 'block' });
   const results = {};
@@ -213,17 +136,10 @@ async function main() {
     server.close();
   }
 
-  const cpus = os.cpus();
   const report = {
     benchmark: 'train-epoch',
     date: new Date().toISOString(),
-    machine: {
-      platform: `${os.platform()} ${os.release()}`,
-      arch: os.arch(),
-      cpu: cpus[0]?.model ?? 'unknown',
-      cores: cpus.length,
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30)
-    },
+    machine: machineInfo(),
     browser: { version: browser.version(), userAgent, crossOriginIsolated },
     workload: { model: 'logistic', rows, features, epochs, batchSize: 256, testFraction: 0.2 },
     calibration: probe,
@@ -273,13 +189,7 @@ async function main() {
       fmt(r.samplesPerSec, 0)
     ];
   });
-  const widths = header.map((h, i) =>
-    Math.min(48, Math.max(h.length, ...lines.map((l) => String(l[i]).length)))
-  );
-  const row = (cells) => cells.map((c, i) => String(c).slice(0, widths[i]).padEnd(widths[i])).join('  ');
-  console.log(row(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const line of lines) console.log(row(line));
+  printTable(header, lines);
   if (probe?.choice) console.log(`\nautomatic choice: ${probe.choice.reason}`);
   console.log(`\nwrote bench/results/${stamp}-train-epoch.json`);
 }

@@ -5,6 +5,7 @@ import type { ChunkRef, ColumnSchema, Dataset, DatasetSplit, DatasetVersion } fr
 import { getDb } from './db';
 import { getClock } from './meta.repository';
 import { enqueue } from './outbox.repository';
+import { updateSynced } from './synced-update';
 
 export interface NewVersionInput {
   projectId: string;
@@ -167,30 +168,8 @@ export async function readVersionChunks(version: DatasetVersion): Promise<ArrayB
 export type DatasetPatch = Partial<Pick<Dataset, 'name' | 'roles' | 'expectations' | 'latestVersionId'>>;
 
 /** Change a dataset's mutable fields (name, roles, expectations, current version), synced per field. */
-export async function updateDataset(id: string, patch: DatasetPatch): Promise<Dataset> {
-  const db = getDb();
-  const clock = await getClock();
-  return db.transaction('rw', db.datasets, db.outbox, async () => {
-    const current = await db.datasets.get(id);
-    if (!current) throw new LatheError('dataset_missing', 'That dataset no longer exists.');
-    const stamp = clock.tick();
-    const stamps = { ...current.stamps };
-    for (const key of Object.keys(patch)) stamps[key] = stamp;
-    const next: Dataset = { ...current, ...patch, updatedAt: Date.now(), stamps };
-    await db.datasets.put(next);
-    await enqueue(
-      {
-        entity: 'dataset',
-        op: 'update',
-        recordId: id,
-        projectId: current.projectId,
-        fields: { ...patch },
-        blobs: []
-      },
-      stamp
-    );
-    return next;
-  });
+export function updateDataset(id: string, patch: DatasetPatch): Promise<Dataset> {
+  return updateSynced<Dataset>(getDb().datasets, 'dataset', id, patch, 'That dataset no longer exists.');
 }
 
 /** Store a split of a version: its assignment bytes as a blob and the (immutable) record. */

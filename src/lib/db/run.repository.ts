@@ -4,6 +4,7 @@ import type { MetricPoint, MetricSeries, Run, RunSpec } from '../core/records';
 import { getDb } from './db';
 import { getClock } from './meta.repository';
 import { enqueue } from './outbox.repository';
+import { updateSynced } from './synced-update';
 
 /** Fields of a run that change after it is created. */
 export type RunPatch = Partial<
@@ -42,30 +43,8 @@ export async function createRun(projectId: string, name: string, spec: RunSpec):
   return run;
 }
 
-export async function updateRun(id: string, patch: RunPatch): Promise<Run> {
-  const db = getDb();
-  const clock = await getClock();
-  return db.transaction('rw', db.runs, db.outbox, async () => {
-    const current = await db.runs.get(id);
-    if (!current) throw new Error(`Run ${id} does not exist.`);
-    const stamp = clock.tick();
-    const stamps = { ...current.stamps };
-    for (const key of Object.keys(patch)) stamps[key] = stamp;
-    const next: Run = { ...current, ...patch, updatedAt: Date.now(), stamps };
-    await db.runs.put(next);
-    await enqueue(
-      {
-        entity: 'run',
-        op: 'update',
-        recordId: id,
-        projectId: current.projectId,
-        fields: { ...patch },
-        blobs: []
-      },
-      stamp
-    );
-    return next;
-  });
+export function updateRun(id: string, patch: RunPatch): Promise<Run> {
+  return updateSynced<Run>(getDb().runs, 'run', id, patch, `Run ${id} does not exist.`);
 }
 
 /** Store a finished metric series (immutable once written). */
