@@ -13,21 +13,26 @@ test('a run can be cancelled while it trains', async ({ page }) => {
   await expect(page.getByTestId('run-list')).toContainText('cancelled');
 });
 
-test('a training worker that dies fails the run with the reason, and the page stays usable', async ({
-  page
-}) => {
-  // The worker's script fails as it loads, as a crashed or broken worker would.
-  await page.route(/train\.worker-[^/]*\.js$/, (route) =>
-    route.fulfill({ contentType: 'text/javascript', body: 'throw new Error("simulated worker failure");' })
-  );
-  const studio = new Studio(page);
-  await studio.importSample('Iris');
-  await studio.train({ target: 'species', epochs: 5 });
-  await studio.waitForRunStatus('failed', 60_000);
-  await expect(page.getByTestId('run-error')).toContainText(/worker/i);
-  // Still responsive: navigation works and the run is listed as failed.
-  await page.getByRole('link', { name: 'Runs' }).click();
-  await expect(page.getByTestId('run-list')).toContainText('failed');
+test.describe('with the network intercepted', () => {
+  // A service worker would answer the worker script from its cache, past the route below.
+  test.use({ serviceWorkers: 'block' });
+
+  test('a training worker that dies fails the run with the reason, and the page stays usable', async ({
+    page
+  }) => {
+    // The worker's script fails as it loads, as a crashed or broken worker would.
+    await page.route(/train\.worker-[^/]*\.js$/, (route) =>
+      route.fulfill({ contentType: 'text/javascript', body: 'throw new Error("simulated worker failure");' })
+    );
+    const studio = new Studio(page);
+    await studio.importSample('Iris');
+    await studio.train({ target: 'species', epochs: 5 });
+    await studio.waitForRunStatus('failed', 60_000);
+    await expect(page.getByTestId('run-error')).toContainText(/worker/i);
+    // Still responsive: navigation works and the run is listed as failed.
+    await page.getByRole('link', { name: 'Runs' }).click();
+    await expect(page.getByTestId('run-list')).toContainText('failed');
+  });
 });
 
 test('a run interrupted by a reload is marked failed with the reason', async ({ page }) => {
