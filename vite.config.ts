@@ -48,7 +48,13 @@ export default defineConfig({
       }
     })
   ],
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // tfjs starts wasm threads from its Emscripten factory's source text (`toString()`), which must
+    // survive bundling as written: a minifier renames `_scriptDir` or folds its `typeof` guard and every
+    // thread dies. So worker bundles only drop dead code.
+    rolldownOptions: { output: { minify: 'dce-only' } }
+  },
   server: {
     headers: isolationHeaders,
     fs: { allow: ['workers'] },

@@ -57,12 +57,19 @@ function hardwareThreads(): number {
   return typeof navigator === 'undefined' ? 1 : navigator.hardwareConcurrency || 1;
 }
 
+/** The XNNPACK pool tfjs-backend-wasm 4.22 makes: half the logical cores, at least 1, at most 8. */
+function expectedWasmThreads(): number {
+  if (!WASM_THREADS || !globalThis.crossOriginIsolated) return 1;
+  return Math.max(1, Math.min(8, Math.floor(hardwareThreads() / 2)));
+}
+
 /**
- * tfjs starts its wasm threads from its Emscripten factory's `toString()`, which breaks once Vite
- * minifies the bundle: the threads die with "ReferenceError: e is not defined" and take this worker
- * down with them. Until the threaded factory is served unminified, wasm runs single-threaded (SIMD).
+ * Multi-threaded wasm (XNNPACK) needs a cross-origin-isolated page, which the studio is. tfjs starts its
+ * threads from its Emscripten factory's `toString()`, so worker bundles are not minified (see
+ * vite.config.ts). tfjs itself caps the pool at half the logical cores (one thread per physical core),
+ * so a 2-core machine trains on 1 thread and an 8-core one on 4.
  */
-const WASM_THREADS = false;
+const WASM_THREADS = true;
 
 /** Linear models use no convolutions; the requirement is threaded through for the models that will. */
 const LINEAR_REQUIREMENTS = { needsConvGradients: false };
@@ -106,7 +113,8 @@ async function importBackend(name: BackendName): Promise<string> {
         'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl
       });
       if (WASM_THREADS) {
-        // Threads need SharedArrayBuffer, which only a cross-origin-isolated page has.
+        // Threads need SharedArrayBuffer, which only a cross-origin-isolated page has. tfjs caps the
+        // count at hardwareConcurrency / 2; asking for every logical core lets it take that cap.
         if (globalThis.crossOriginIsolated) wasm.setThreadsCount(hardwareThreads());
       } else {
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -309,7 +317,7 @@ async function probeAndCalibrate(options: ProbeOptions, log: Log): Promise<Backe
   const webgl = probeWebGl();
   const probed = [webgpu, webgl, probeWasm(), probeCpu()];
   const libraries: Record<string, string> = { '@tensorflow/tfjs-core': tf.version_core };
-  const threads = WASM_THREADS && globalThis.crossOriginIsolated ? hardwareThreads() : 1;
+  const threads = expectedWasmThreads();
   const key = calibrationCacheKey({
     userAgent: userAgent(),
     gpuAdapter: webgpu.identity,
@@ -470,7 +478,7 @@ async function train(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promi
         adapter: backend === 'webgpu' || backend === 'webgl' ? (state.adapters[backend] ?? null) : null,
         userAgent: userAgent(),
         libraries,
-        ...(backend === 'wasm' ? { threads: (await wasmThreads()) ?? 1 } : {}),
+        ...(backend === 'wasm' ? { threads: (await wasmThreads()) ?? expectedWasmThreads() } : {}),
         seed: spec.seed
       };
       emit({ type: 'backend', env: environment });
