@@ -36,7 +36,7 @@ import {
 } from 'apache-arrow';
 import { LatheError } from '../errors';
 import { sha256Hex } from '../hash';
-import type { ChunkRef, ColumnSchema, ColumnType } from '../records';
+import { COLUMN_TYPES, type ChunkRef, type ColumnSchema, type ColumnType } from '../records';
 import { parseCell } from './infer';
 
 /** One Arrow IPC stream holding a slice of the rows, named by the SHA-256 of its bytes. */
@@ -278,6 +278,35 @@ export function readChunks(buffers: readonly ArrayBuffer[]): Table {
 /** The Lathe column type recorded in a field's metadata, if any. */
 export function latheTypeOf(field: Field): ColumnType | undefined {
   return field.metadata.get(LATHE_TYPE_KEY) as ColumnType | undefined;
+}
+
+/**
+ * The Lathe type a field holds: its `lathe.type` metadata when that names a known type, else the one
+ * that fits its Arrow type; null for Arrow types Lathe does not read (lists, structs, …).
+ */
+export function columnTypeOfArrowField(field: Field): ColumnType | null {
+  const declared = latheTypeOf(field);
+  if (declared && (COLUMN_TYPES as readonly string[]).includes(declared)) return declared;
+  switch ((field.type as DataType).typeId) {
+    case Type.Int:
+      return 'integer';
+    case Type.Float:
+    case Type.Decimal:
+      return 'float';
+    case Type.Bool:
+      return 'boolean';
+    case Type.Date:
+      return 'date';
+    case Type.Timestamp:
+      return 'datetime';
+    case Type.Dictionary:
+      return 'categorical';
+    case Type.Utf8:
+    case Type.LargeUtf8:
+      return 'text';
+    default:
+      return null;
+  }
 }
 
 /** The categories of a categorical column in code order (the codes `tableToColumns` returns). */

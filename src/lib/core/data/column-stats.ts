@@ -26,8 +26,8 @@ import {
   type Vector
 } from 'apache-arrow';
 import { LatheError } from '../errors';
-import { COLUMN_TYPES, type ColumnType } from '../records';
-import { latheTypeOf } from './arrow';
+import type { ColumnType } from '../records';
+import { columnTypeOfArrowField } from './arrow';
 
 interface ColumnBase {
   name: string;
@@ -69,25 +69,7 @@ const TWO_32 = 4_294_967_296;
 
 /** The Lathe type of a field: its `lathe.type` metadata, else one that fits its Arrow type. */
 export function columnTypeOf(field: Field): ColumnType {
-  const declared = latheTypeOf(field);
-  if (declared && (COLUMN_TYPES as readonly string[]).includes(declared)) return declared;
-  switch ((field.type as DataType).typeId) {
-    case Type.Int:
-      return 'integer';
-    case Type.Float:
-    case Type.Decimal:
-      return 'float';
-    case Type.Bool:
-      return 'boolean';
-    case Type.Date:
-      return 'date';
-    case Type.Timestamp:
-      return 'datetime';
-    case Type.Dictionary:
-      return 'categorical';
-    default:
-      return 'text';
-  }
+  return columnTypeOfArrowField(field) ?? 'text';
 }
 
 export function isNumericType(type: ColumnType): boolean {

@@ -37,7 +37,7 @@ import {
 } from 'apache-arrow';
 import { LatheError } from '../errors';
 import type { ColumnSchema, ColumnType } from '../records';
-import { LATHE_TYPE_KEY, latheTypeOf } from './arrow';
+import { columnTypeOfArrowField, LATHE_TYPE_KEY } from './arrow';
 import { MAX_CATEGORIES } from './infer';
 
 /** The missing marker of a boolean column. */
@@ -98,31 +98,12 @@ export function missingCount(data: ColumnData): number {
 
 /** The Lathe type of an Arrow field: its `lathe.type` metadata, else one read from the Arrow type. */
 export function columnTypeOfField(field: Field): ColumnType {
-  const recorded = latheTypeOf(field);
-  if (recorded) return recorded;
-  const type = field.type as DataType;
-  switch (type.typeId) {
-    case Type.Int:
-      return 'integer';
-    case Type.Float:
-      return 'float';
-    case Type.Bool:
-      return 'boolean';
-    case Type.Date:
-      return 'date';
-    case Type.Timestamp:
-      return 'datetime';
-    case Type.Dictionary:
-      return 'categorical';
-    case Type.Utf8:
-    case Type.LargeUtf8:
-      return 'text';
-    default:
-      throw new LatheError(
-        'unsupported_column',
-        `Column “${field.name}” has an unsupported Arrow type (${String(type)}).`
-      );
-  }
+  const type = columnTypeOfArrowField(field);
+  if (type) return type;
+  throw new LatheError(
+    'unsupported_column',
+    `Column “${field.name}” has an unsupported Arrow type (${String(field.type)}).`
+  );
 }
 
 const TWO_32 = 4_294_967_296;
