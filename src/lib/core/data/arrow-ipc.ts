@@ -7,31 +7,14 @@
  */
 import { RecordBatchReader, Type, type DataType, type Field } from 'apache-arrow';
 import type { ColumnHint, RawCell } from './table-encoder';
+import { columnTypeOfArrowType } from './arrow';
 import { IngestError } from './formats';
 import { peek, type IngestContext, type IngestResult } from './ingest';
 
-/** The Lathe type an Arrow field maps to. */
+/** The Lathe type an Arrow field maps to; plain strings are left to inference ('string'). */
 export function hintOfArrowType(type: DataType): ColumnHint {
-  switch (type.typeId) {
-    case Type.Int:
-      return 'integer';
-    case Type.Float:
-    case Type.Decimal:
-      return 'float';
-    case Type.Bool:
-      return 'boolean';
-    case Type.Date:
-      return 'date';
-    case Type.Timestamp:
-      return 'datetime';
-    case Type.Dictionary:
-      return 'categorical';
-    case Type.Utf8:
-    case Type.LargeUtf8:
-      return 'string';
-    default:
-      return 'text';
-  }
+  if (type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8) return 'string';
+  return columnTypeOfArrowType(type) ?? 'text';
 }
 
 /** A value as JSON text, with big integers and bytes kept readable. */

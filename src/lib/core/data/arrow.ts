@@ -280,14 +280,9 @@ export function latheTypeOf(field: Field): ColumnType | undefined {
   return field.metadata.get(LATHE_TYPE_KEY) as ColumnType | undefined;
 }
 
-/**
- * The Lathe type a field holds: its `lathe.type` metadata when that names a known type, else the one
- * that fits its Arrow type; null for Arrow types Lathe does not read (lists, structs, …).
- */
-export function columnTypeOfArrowField(field: Field): ColumnType | null {
-  const declared = latheTypeOf(field);
-  if (declared && (COLUMN_TYPES as readonly string[]).includes(declared)) return declared;
-  switch ((field.type as DataType).typeId) {
+/** The Lathe type that fits an Arrow type; null for types Lathe does not read (lists, structs, …). */
+export function columnTypeOfArrowType(type: DataType): ColumnType | null {
+  switch (type.typeId) {
     case Type.Int:
       return 'integer';
     case Type.Float:
@@ -307,6 +302,13 @@ export function columnTypeOfArrowField(field: Field): ColumnType | null {
     default:
       return null;
   }
+}
+
+/** The Lathe type a field holds: its `lathe.type` metadata when that names a known type, else by its Arrow type. */
+export function columnTypeOfArrowField(field: Field): ColumnType | null {
+  const declared = latheTypeOf(field);
+  if (declared && (COLUMN_TYPES as readonly string[]).includes(declared)) return declared;
+  return columnTypeOfArrowType(field.type as DataType);
 }
 
 /** The categories of a categorical column in code order (the codes `tableToColumns` returns). */
