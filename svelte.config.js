@@ -16,6 +16,7 @@ const config = {
           '../workers/**/*.ts',
           '../e2e/**/*.ts',
           '../bench/**/*.ts',
+          '../scripts/**/*.ts',
           '../playwright.config.ts'
         );
         return tsconfig;

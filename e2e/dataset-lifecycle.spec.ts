@@ -87,6 +87,7 @@ test('a stored split is kept with the version and a run trains on exactly its ro
 
   const runId = await (async () => {
     await studio.openTab('Train');
+    await studio.openAdvanced();
     await page
       .getByTestId('split-select')
       .selectOption({ label: 'Stored split: stratified by species, 20% test' });

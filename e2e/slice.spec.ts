@@ -45,6 +45,7 @@ test('a CSV becomes a trained, stored, synced and shared run', async ({ page, br
   await setUpOwner(page);
   await expect(page.getByTestId('sync-status')).toHaveText(/Synced/, { timeout: 60_000 });
   await page.goto(`/runs/${runId}`);
+  await studio.openTab('Share');
   await page.getByTestId('create-share-link').click();
   const shareUrl = await page.getByTestId('share-url').inputValue();
   expect(shareUrl).toMatch(/\/share\/[A-Za-z0-9_-]{40,}$/);

@@ -35,16 +35,37 @@ test.describe('with the network intercepted', () => {
   });
 });
 
-test('a run interrupted by a reload is marked failed with the reason', async ({ page }) => {
+test('a run interrupted by a reload is marked interrupted and resumes from its last checkpoint', async ({
+  page
+}) => {
   const studio = new Studio(page);
   await studio.importSample('Iris');
   const runId = await studio.train({ target: 'species', epochs: 1000, batchSize: 2 });
   await expect(page.getByRole('progressbar', { name: /Epoch \d+ of 1000/ })).toBeVisible();
+  // Checkpoints come every 5 epochs by default; wait for one so the resume has something to go on from.
+  await expect(page.getByTestId('checkpoint')).toBeVisible({ timeout: 120_000 });
   await page.reload();
   await expect(
     page.getByRole('alert').or(page.getByRole('status')).filter({ hasText: 'interrupted' })
   ).toBeVisible();
   await page.goto(`/runs/${runId}`);
-  await studio.waitForRunStatus('failed');
+  await studio.waitForRunStatus('interrupted');
   await expect(page.getByTestId('run-error')).toContainText('Interrupted');
+  await expect(page.getByTestId('resume-interrupted')).toHaveText(/Resume from epoch \d+/);
+  await page.getByTestId('resume-interrupted').click();
+  await expect(page.getByRole('progressbar', { name: /Epoch \d+ of 1000/ })).toBeVisible();
+  await page.getByTestId('cancel-run').click();
+  await studio.waitForRunStatus('cancelled', 60_000);
+});
+
+test('a training run can be paused and resumed', async ({ page }) => {
+  const studio = new Studio(page);
+  await studio.importSample('Iris');
+  await studio.train({ target: 'species', epochs: 1000, batchSize: 2, model: 'mlp' });
+  await page.getByTestId('pause-run').click();
+  await expect(page.getByRole('progressbar', { name: /^Paused · Epoch \d+ of 1000/ })).toBeVisible();
+  await page.getByTestId('resume-run').click();
+  await expect(page.getByTestId('pause-run')).toBeVisible();
+  await page.getByTestId('cancel-run').click();
+  await studio.waitForRunStatus('cancelled', 60_000);
 });

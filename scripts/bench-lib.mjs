@@ -47,15 +47,15 @@ export const CHROMIUM_ARGS = [
   '--no-first-run'
 ];
 
-export async function hasBuild() {
-  return Boolean(await stat(path.join(BUILD, 'index.html')).catch(() => null));
+export async function hasBuild(root = BUILD) {
+  return Boolean(await stat(path.join(root, 'index.html')).catch(() => null));
 }
 
-async function fileFor(urlPath) {
+async function fileFor(root, urlPath) {
   const decoded = decodeURIComponent(urlPath.split('?')[0] ?? '/');
-  const resolved = path.resolve(BUILD, `.${decoded}`);
-  // Never serve outside build/, whatever the URL says.
-  if (resolved !== BUILD && !resolved.startsWith(BUILD + path.sep)) return null;
+  const resolved = path.resolve(root, `.${decoded}`);
+  // Never serve outside the build folder, whatever the URL says.
+  if (resolved !== root && !resolved.startsWith(root + path.sep)) return null;
   for (const candidate of [resolved, path.join(resolved, 'index.html'), `${resolved}.html`]) {
     const info = await stat(candidate).catch(() => null);
     if (info?.isFile()) return candidate;
@@ -63,12 +63,16 @@ async function fileFor(urlPath) {
   return null;
 }
 
-/** Serves build/ (SPA fallback for paths without an extension); resolves to the listening server. */
-export function serveBuild() {
+/**
+ * Serves build/, or another build folder (SPA fallback for paths without an extension); resolves to
+ * the listening server.
+ */
+export function serveBuild(root = BUILD) {
+  const dir = path.resolve(root);
   const server = createServer((req, res) => {
-    fileFor(req.url ?? '/')
+    fileFor(dir, req.url ?? '/')
       .then((found) => {
-        const file = found ?? (path.extname(req.url ?? '') ? null : path.join(BUILD, 'index.html'));
+        const file = found ?? (path.extname(req.url ?? '') ? null : path.join(dir, 'index.html'));
         if (!file) {
           res.writeHead(404, ISOLATION).end('not found');
           return;

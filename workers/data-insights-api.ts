@@ -1,7 +1,8 @@
 /**
  * The part of `data.worker`'s contract that reads stored versions: views for the data grid, recipes
- * that derive new versions, diffs and splits (profiles and validation join them). The worker reads a
- * version's chunks from IndexedDB itself, so a large table never passes through the page. Types only.
+ * that derive new versions, diffs and splits (profiles and validation join them), and the checks of a
+ * run spec before it trains. The worker reads a version's chunks from IndexedDB itself, so a large
+ * table never passes through the page. Types only.
  */
 import type { ArrowChunk } from '../src/lib/core/data/arrow';
 import type { DiffOptions, VersionDiff } from '../src/lib/core/data/diff';
@@ -10,8 +11,9 @@ import type { DatasetProfile } from '../src/lib/core/data/profile';
 import type { ValidationReport } from '../src/lib/core/data/validate';
 import type { RecipeStepInput, RecipeStepReport } from '../src/lib/core/data/recipe';
 import type { Cell } from '../src/lib/core/data/table-view';
+import type { PreflightReport, SplitCounts } from '../src/lib/core/models/preflight';
 import type { SplitSpec } from '../src/lib/core/pipeline/splits';
-import type { ColumnRole, ColumnSchema } from '../src/lib/core/records';
+import type { ColumnRole, ColumnSchema, RunSpec } from '../src/lib/core/records';
 
 export interface ViewRequest {
   versionId: string;
@@ -63,4 +65,10 @@ export interface DataInsightsApi {
   applyRecipe(versionId: string, steps: RecipeStepInput[]): Promise<DerivedVersion>;
   diffVersions(olderId: string, newerId: string, options?: DiffOptions): Promise<VersionDiff>;
   computeSplit(versionId: string, spec: SplitSpec): Promise<ComputedSplit>;
+  /**
+   * Checks a run spec against a version before training (`preflightRun`), with the dataset's column
+   * roles. When the spec names a stored split and `splitCounts` is not given, that split's counts are
+   * read from IndexedDB (a k-fold split as the train worker uses it: fold 1 tests, the rest train).
+   */
+  preflight(versionId: string, spec: RunSpec, splitCounts?: SplitCounts): Promise<PreflightReport>;
 }

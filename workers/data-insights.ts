@@ -16,7 +16,8 @@ import { LatheError } from '../src/lib/core/errors';
 import { uuidv7 } from '../src/lib/core/ids';
 import { evaluateExpression } from '../src/lib/core/data/expression';
 import { createView, readViewRows, rowsMatching, type TableView } from '../src/lib/core/data/table-view';
-import { getVersion, readVersionChunks } from '../src/lib/db/dataset.repository';
+import { preflightRun, type SplitCounts } from '../src/lib/core/models/preflight';
+import { getDataset, getSplit, getVersion, readVersionChunks } from '../src/lib/db/dataset.repository';
 import type { DataInsightsApi } from './data-insights-api';
 
 const TABLE_CACHE_SIZE = 2;
@@ -65,6 +66,22 @@ export async function encodeTable(
     if (table.numRows === 0) break;
   }
   return { chunks, contentHash: await contentHashOf(chunks.map((c) => c.hash)) };
+}
+
+/**
+ * The rows per set of a stored split, as a run would use it; null when the split is not stored with
+ * `versionId` (the train worker refuses such a run). A k-fold split holds out its first fold for testing.
+ */
+async function storedSplitCounts(splitId: string, versionId: string): Promise<SplitCounts | null> {
+  const split = await getSplit(splitId);
+  if (!split || split.versionId !== versionId) return null;
+  const { counts } = split;
+  if (split.spec.kind === 'kfold') {
+    const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+    const test = counts['fold 1'] ?? 0;
+    return { train: total - test, validation: 0, test };
+  }
+  return { train: counts.train ?? 0, validation: counts.validation ?? 0, test: counts.test ?? 0 };
 }
 
 export function createDataInsightsApi(): DataInsightsApi {
@@ -138,6 +155,16 @@ export function createDataInsightsApi(): DataInsightsApi {
         counts
       };
       return transfer(split, [assignments]);
+    },
+    async preflight(versionId, spec, splitCounts) {
+      const version = await getVersion(versionId);
+      if (!version) throw new LatheError('version_missing', 'That dataset version is not in this browser.');
+      const [table, dataset, counts] = await Promise.all([
+        loadVersionTable(versionId),
+        getDataset(version.datasetId),
+        splitCounts ?? (spec.splitId ? storedSplitCounts(spec.splitId, versionId) : undefined)
+      ]);
+      return preflightRun(table, version.columns, spec, { roles: dataset?.roles, splitCounts: counts });
     }
   };
 }

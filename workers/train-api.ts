@@ -32,6 +32,8 @@ export interface TrainRequest {
   chunks?: ArrayBuffer[];
   /** Overrides the preferred backend for this run only; null or absent: the worker's own choice. */
   backendOverride?: BackendName | null;
+  /** Go on from the run's checkpoint in IndexedDB (a run interrupted by a closed tab). */
+  resume?: boolean;
 }
 
 export type TrainEvent =
@@ -43,21 +45,35 @@ export type TrainEvent =
       loss: number;
       /** Null when the held-out split is empty. */
       valLoss: number | null;
-      /** Held-out metrics after this epoch: accuracy and log_loss, or rmse, mae and r2. */
+      /** Validation metrics after this epoch: accuracy and log_loss, or rmse, mae and r2. */
       metrics: Record<string, number>;
+      learningRate: number;
       /** Wall time of this epoch's batches and evaluation. */
       durationMs: number;
     }
   | { type: 'batch'; epoch: number; batch: number; batches: number }
+  /** Work after the epochs (evaluation, importance, cross-validation folds). */
+  | { type: 'phase'; message: string }
+  | { type: 'checkpoint'; epoch: number }
+  /** The series of the epochs before a resumed run's checkpoint, so the page's charts start complete. */
+  | { type: 'history'; series: Record<string, MetricPoint[]> }
+  | { type: 'paused'; paused: boolean }
+  /** Sent while paused, so the page's watchdog knows the worker is alive. */
+  | { type: 'heartbeat' }
   | { type: 'log'; message: string };
 
 export interface TrainResult {
   status: 'completed' | 'cancelled';
-  /** Held-out metrics of the final model (empty when cancelled). */
+  /** Headline held-out metrics of the final model (empty when cancelled). */
   metrics: Record<string, number>;
-  /** Per-epoch series: `loss`, `val_loss` and `val_<metric>`. */
+  /** Per-epoch series: `loss`, `val_loss`, `learning_rate` and `val_<metric>`. */
   series: Record<string, MetricPoint[]>;
   environment: RunEnvironment;
+  /** Blobs the worker stored in IndexedDB: the trained model and the evaluation JSON. */
+  artifacts: { model?: string; evaluation?: string };
+  epochsCompleted: number;
+  rows: { train: number; validation: number; test: number };
+  warnings: string[];
 }
 
 export interface TrainWorkerApi {
@@ -68,4 +84,6 @@ export interface TrainWorkerApi {
   train(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<TrainResult>;
   /** Asks a running `train` to stop after its current batch; it then resolves with status 'cancelled'. */
   cancel(runId: string): Promise<void>;
+  /** Holds a running `train` after its current batch (true) or lets it go on (false). */
+  setPaused(runId: string, paused: boolean): Promise<void>;
 }

@@ -1,7 +1,10 @@
 import 'fake-indexeddb/auto';
 import { tableToIPC } from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { separableBinary } from '../src/lib/core/models/test-data';
+import { decodeModel } from '../src/lib/core/models/model-artifact';
+import { separableBinary, testSpec } from '../src/lib/core/models/test-data';
+import { getBlob } from '../src/lib/db/blob.repository';
+import { getCheckpoint } from '../src/lib/db/checkpoint.repository';
 import type { RunSpec } from '../src/lib/core/records';
 import { LatheDB, useDb } from '../src/lib/db/db';
 import { getMeta } from '../src/lib/db/meta.repository';
@@ -9,18 +12,17 @@ import type { TrainEvent } from './train-api';
 import { trainWorkerApi } from './train.worker';
 
 const ID = '01920000-0000-7000-8000-000000000000';
-const spec: RunSpec = {
+const spec: RunSpec = testSpec({
   datasetId: ID,
   datasetVersionId: ID,
   target: 'label',
   features: ['x1', 'x2'],
   task: 'classification',
-  model: 'logistic',
-  split: { testFraction: 0.25, seed: 1 },
-  preprocessing: [{ kind: 'standardize' }],
-  training: { epochs: 5, batchSize: 32, learningRate: 0.1, optimizer: 'adam' },
+  model: { kind: 'logistic' },
+  split: { testFraction: 0.25, validationFraction: 0.1, seed: 1 },
+  training: { epochs: 5, batchSize: 32, optimizer: { kind: 'adam', learningRate: 0.1 } },
   seed: 9
-};
+});
 
 function chunks(): ArrayBuffer[] {
   const bytes = tableToIPC(separableBinary(400, 11), 'stream');
@@ -79,6 +81,92 @@ describe('train worker API (Node, cpu backend)', () => {
       1, 2, 3, 4, 5
     ]);
     expect(events.some((e) => e.type === 'batch')).toBe(true);
+    // The model and the evaluation are stored as blobs the run record will name.
+    const model = decodeModel(await getBlob(result.artifacts.model ?? ''));
+    expect(model.meta.classes).toEqual(['no', 'yes']);
+    const evaluation = JSON.parse(
+      new TextDecoder().decode(await getBlob(result.artifacts.evaluation ?? ''))
+    ) as {
+      splits: Array<{ split: string }>;
+    };
+    expect(evaluation.splits.map((s) => s.split)).toEqual(['validation', 'test']);
+  });
+
+  it('pauses after a batch and goes on when resumed, checkpointing to IndexedDB', async () => {
+    const long = { ...spec, training: { ...spec.training, epochs: 6, checkpointEvery: 2 } };
+    const epochs = () => events.filter((x) => x.type === 'epoch').length;
+    const events: TrainEvent[] = [];
+    let atPause = -1;
+    let afterPause = -1;
+    const result = await trainWorkerApi.train(
+      { runId: 'run-p', spec: long, chunks: chunks(), backendOverride: 'cpu' },
+      (e) => {
+        events.push(e);
+        if (e.type === 'checkpoint' && e.epoch === 2) {
+          void trainWorkerApi.setPaused('run-p', true).then(() => {
+            atPause = epochs();
+            setTimeout(() => {
+              afterPause = epochs();
+              void trainWorkerApi.setPaused('run-p', false);
+            }, 400);
+          });
+        }
+      }
+    );
+    expect(result.status).toBe('completed');
+    expect(epochs()).toBe(6);
+    // Nothing trained while it was paused.
+    expect(afterPause).toBe(atPause);
+    const saved = events
+      .filter((e) => e.type === 'checkpoint')
+      .map((e) => (e.type === 'checkpoint' ? e.epoch : 0));
+    expect(saved).toEqual([2, 4]);
+    // A finished run needs no checkpoint.
+    expect(await getCheckpoint('run-p')).toBeUndefined();
+  });
+
+  it('resumes an interrupted run from its checkpoint to the same result as an uninterrupted one', async () => {
+    const long = { ...spec, training: { ...spec.training, epochs: 6, checkpointEvery: 2 } };
+    const straight = await trainWorkerApi.train(
+      { runId: 'run-straight', spec: long, chunks: chunks(), backendOverride: 'cpu' },
+      () => undefined
+    );
+    // Train to the first checkpoint, keep it as a closed tab would leave it, then stop.
+    let saved: Awaited<ReturnType<typeof getCheckpoint>>;
+    await trainWorkerApi.train(
+      { runId: 'run-r', spec: long, chunks: chunks(), backendOverride: 'cpu' },
+      (e) => {
+        if (e.type === 'checkpoint' && !saved) {
+          void getCheckpoint('run-r').then((row) => {
+            saved = row;
+            void trainWorkerApi.cancel('run-r');
+          });
+        }
+      }
+    );
+    expect(saved?.epoch).toBe(2);
+    await db.checkpoints.put(saved!);
+    const events: TrainEvent[] = [];
+    const resumed = await trainWorkerApi.train(
+      { runId: 'run-r', spec: long, chunks: chunks(), backendOverride: 'cpu', resume: true },
+      (e) => events.push(e)
+    );
+    expect(resumed.status).toBe('completed');
+    expect(events.filter((e) => e.type === 'epoch').map((e) => (e.type === 'epoch' ? e.epoch : 0))).toEqual([
+      3, 4, 5, 6
+    ]);
+    expect(resumed.metrics).toEqual(straight.metrics);
+    expect(resumed.series.loss?.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await getCheckpoint('run-r')).toBeUndefined();
+  });
+
+  it('refuses to resume without a checkpoint', async () => {
+    await expect(
+      trainWorkerApi.train(
+        { runId: 'run-none', spec, chunks: chunks(), backendOverride: 'cpu', resume: true },
+        () => undefined
+      )
+    ).rejects.toMatchObject({ code: 'checkpoint_missing' });
   });
 
   it('answers a cancel with status cancelled', async () => {

@@ -22,8 +22,14 @@ import { chooseBackend, type BackendChoice, type BackendProbe } from '../src/lib
 import { runMicroBenchmark } from '../src/lib/core/backend/micro-benchmark';
 import { readChunks } from '../src/lib/core/data/arrow';
 import { LatheError, errorMessage } from '../src/lib/core/errors';
-import { buildDesignMatrix } from '../src/lib/core/models/design-matrix';
-import { trainLinearModel } from '../src/lib/core/models/linear-model';
+import { sha256Hex } from '../src/lib/core/hash';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/lib/core/models/checkpoint';
+import { encodeModel } from '../src/lib/core/models/model-artifact';
+import { trainRun } from '../src/lib/core/models/run-training';
+import type { TrainingCheckpoint } from '../src/lib/core/models/trainer';
+import { canonicalJson } from '../src/lib/core/pipeline/splits';
+import { getBlob, putBlob } from '../src/lib/db/blob.repository';
+import { deleteCheckpoint, getCheckpoint, saveCheckpoint } from '../src/lib/db/checkpoint.repository';
 import {
   backendName,
   runSpec,
@@ -71,8 +77,8 @@ function expectedWasmThreads(): number {
  */
 const WASM_THREADS = true;
 
-/** Linear models use no convolutions; the requirement is threaded through for the models that will. */
-const LINEAR_REQUIREMENTS = { needsConvGradients: false };
+/** Backend requirements of a report: the automatic choice for models without convolutions. */
+const DEFAULT_REQUIREMENTS = { needsConvGradients: false };
 /** A backend whose micro-benchmark takes longer than this is treated as broken for this session. */
 const CALIBRATION_TIMEOUT_MS = 30_000;
 
@@ -366,7 +372,7 @@ async function probeAndCalibrate(options: ProbeOptions, log: Log): Promise<Backe
   return {
     report: {
       probes,
-      choice: chooseBackend(probes, LINEAR_REQUIREMENTS, pref),
+      choice: chooseBackend(probes, DEFAULT_REQUIREMENTS, pref),
       preferred: pref,
       calibratedAt: record?.measuredAt ?? null,
       fromCache: record !== null && Object.keys(measured).length === 0,
@@ -449,6 +455,25 @@ async function activateChoice(
   throw new LatheError('no_backend', `No training backend could start: ${failures.join('; ')}.`);
 }
 
+/** Paused runs, each with the resolver that lets it go on. */
+const paused = new Map<string, { resume: Promise<void>; release: () => void }>();
+const HEARTBEAT_MS = 5_000;
+
+function waitWhilePaused(runId: string, emit: (event: TrainEvent) => void): () => Promise<void> {
+  return async () => {
+    while (paused.has(runId) && !cancelled.has(runId)) {
+      const entry = paused.get(runId);
+      // Wake up now and then to tell the page's watchdog the worker is alive.
+      await Promise.race([entry?.resume, new Promise((r) => setTimeout(r, HEARTBEAT_MS))]);
+      if (paused.has(runId)) emit({ type: 'heartbeat' });
+    }
+  };
+}
+
+async function specHashOf(spec: RunSpec): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(canonicalJson(spec)));
+}
+
 async function train(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<TrainResult> {
   // Progress is best effort: a page that went away must not fail the run, so delivery errors are dropped.
   const emit = (event: TrainEvent): void => {
@@ -462,11 +487,15 @@ async function train(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promi
   active.add(req.runId);
   try {
     const spec = parseSpec(req.spec);
+    const requirements = {
+      needsConvGradients: spec.model.kind === 'cnn' || spec.model.kind === 'text_embedding',
+      kernels: spec.model.kind === 'cnn' ? 'convolution' : 'embedding'
+    };
     // Calibration emits log events, which also tell the page's watchdog that the worker is alive.
     const state = await backendState({}, log);
     return await exclusive(async () => {
       const override = req.backendOverride ?? state.report.preferred;
-      const choice = chooseBackend(state.report.probes, LINEAR_REQUIREMENTS, override);
+      const choice = chooseBackend(state.report.probes, requirements, override);
       const { backend, reason } = await activateChoice(choice, log);
       const libraries: Record<string, string> = {
         '@tensorflow/tfjs-core': tf.version_core,
@@ -482,24 +511,81 @@ async function train(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promi
         seed: spec.seed
       };
       emit({ type: 'backend', env: environment });
-      if (cancelled.has(req.runId))
-        return { status: 'cancelled', metrics: {}, series: { loss: [], val_loss: [] }, environment };
+      const empty: TrainResult = {
+        status: 'cancelled',
+        metrics: {},
+        series: { loss: [], val_loss: [] },
+        environment,
+        artifacts: {},
+        epochsCompleted: 0,
+        rows: { train: 0, validation: 0, test: 0 },
+        warnings: []
+      };
+      if (cancelled.has(req.runId)) return empty;
 
-      const data = buildDesignMatrix(readChunks(await chunksOf(req)), spec);
-      if (data.droppedRows > 0)
-        log(`Skipped ${data.droppedRows} rows whose target "${spec.target}" is empty.`);
+      const table = readChunks(await chunksOf(req));
       const assignments = await storedSplitOf(spec, log);
-      const outcome = await trainLinearModel(data, spec, {
+      const specHash = await specHashOf(spec);
+      let resume: TrainingCheckpoint | undefined;
+      if (req.resume) {
+        const row = await getCheckpoint(req.runId);
+        if (!row) {
+          throw new LatheError(
+            'checkpoint_missing',
+            'This run has no checkpoint in this browser, so it cannot resume; start it again instead.'
+          );
+        }
+        resume = decodeCheckpoint(row.bytes, specHash);
+        log(`Resuming from the checkpoint after epoch ${resume.epoch}.`);
+        emit({ type: 'history', series: resume.series });
+      }
+      const outcome = await trainRun(table, spec, {
         ...(assignments ? { assignments } : {}),
+        ...(resume ? { resume } : {}),
+        loadImages: (hashes) => Promise.all(hashes.map((h) => getBlob(h))),
         onEpoch: (report) => emit({ type: 'epoch', ...report }),
         onBatch: (report) => emit({ type: 'batch', ...report }),
-        isCancelled: () => cancelled.has(req.runId)
+        onLog: log,
+        onPhase: (message) => emit({ type: 'phase', message }),
+        isCancelled: () => cancelled.has(req.runId),
+        waitWhilePaused: waitWhilePaused(req.runId, emit),
+        onCheckpoint: async (checkpoint) => {
+          await saveCheckpoint({
+            runId: req.runId,
+            epoch: checkpoint.epoch,
+            specHash,
+            bytes: encodeCheckpoint(checkpoint, specHash)
+          });
+          emit({ type: 'checkpoint', epoch: checkpoint.epoch });
+        }
       });
-      return { status: outcome.status, metrics: outcome.metrics, series: outcome.series, environment };
+      if (outcome.droppedRows > 0)
+        log(`Dropped ${outcome.droppedRows} rows whose target "${spec.target}" is empty.`);
+      const artifacts: TrainResult['artifacts'] = {};
+      if (outcome.model) artifacts.model = await putBlob(encodeModel(outcome.model));
+      if (outcome.evaluation) {
+        artifacts.evaluation = await putBlob(
+          new TextEncoder().encode(JSON.stringify(outcome.evaluation)).buffer
+        );
+      }
+      // A finished run needs no checkpoint; a cancelled one keeps nothing to resume either.
+      await deleteCheckpoint(req.runId);
+      return {
+        status: outcome.status,
+        metrics: outcome.metrics,
+        series: outcome.series,
+        environment,
+        artifacts,
+        epochsCompleted: outcome.epochsCompleted,
+        rows: outcome.rows,
+        warnings: outcome.warnings
+      };
     });
   } finally {
     active.delete(req.runId);
     cancelled.delete(req.runId);
+    paused.get(req.runId)?.release();
+    paused.delete(req.runId);
     releaseCallback(onEvent);
   }
 }
@@ -548,6 +634,18 @@ export const trainWorkerApi: TrainWorkerApi = {
   train,
   async cancel(runId) {
     if (active.has(runId)) cancelled.add(runId);
+    paused.get(runId)?.release();
+  },
+  async setPaused(runId, pause) {
+    if (!active.has(runId)) return;
+    if (pause && !paused.has(runId)) {
+      let release: () => void = () => undefined;
+      const resume = new Promise<void>((resolve) => (release = resolve));
+      paused.set(runId, { resume, release });
+    } else if (!pause) {
+      paused.get(runId)?.release();
+      paused.delete(runId);
+    }
   }
 };
 

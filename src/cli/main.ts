@@ -3,6 +3,7 @@
  *
  *   lathe profile FILE [--json] [--target COLUMN] [--ragged error|pad] [--header auto|yes|no]
  *   lathe eval PREDICTIONS.csv --task classification|regression [--json]   (see `eval.ts`)
+ *   lathe train --data FILE --target COLUMN [options]                        (see `train.ts`)
  *
  * prints the import report (format, encoding, columns and their types, warnings, malformed cells),
  * the validation and the profile. Exit codes: 0 done, 1 the file could not be imported, 2 bad usage.
@@ -17,6 +18,7 @@ import { blobSource, ingestSource, type IngestResult } from '../lib/core/data/in
 import { profileTable, type DatasetProfile } from '../lib/core/data/profile';
 import { validateTable, type ValidationReport } from '../lib/core/data/validate';
 import { evalCommand } from './eval';
+import { TRAIN_USAGE, trainCommand } from './train';
 
 const USAGE = `Usage: lathe profile FILE [--json] [--target COLUMN] [--ragged error|pad] [--header auto|yes|no]
 
@@ -25,7 +27,9 @@ does and prints the import report, validation and profile.
 
        lathe eval PREDICTIONS.csv --task classification|regression [--json] [--group COLUMN] [--positive CLASS]
 
-Scores a CSV of predictions (y_true, y_pred, optional proba_<class> columns) with every metric.`;
+Scores a CSV of predictions (y_true, y_pred, optional proba_<class> columns) with every metric.
+
+${TRAIN_USAGE.replace('Usage: ', '       ')}`;
 
 export interface CliIo {
   out(text: string): void;
@@ -39,6 +43,7 @@ const stdio: CliIo = {
 
 export async function main(argv: readonly string[], io: CliIo = stdio): Promise<number> {
   if (argv[0] === 'eval') return evalCommand(argv.slice(1), io);
+  if (argv[0] === 'train') return trainCommand(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({

@@ -151,6 +151,25 @@ describe('push and pull', () => {
     expect(retried).toMatchObject({ id: run.id, status: 'applied' });
   });
 
+  it("accepts a finished run's artifacts once their blobs are on the server", async () => {
+    const { project, run } = projectMutations();
+    await push(t.app, token, [project, run]);
+    const model = new TextEncoder().encode('model bytes');
+    const finished = runUpdate(run, stamp(3000, 'client-a'), {
+      status: 'completed',
+      artifacts: { model: sha256Hex(model) }
+    });
+    const [missing] = await push(t.app, token, [finished]);
+    expect(missing).toMatchObject({ status: 'rejected', reason: 'missing_blob' });
+    await t.app.request(`/api/v1/blobs/${sha256Hex(model)}`, bearer(token, { method: 'PUT', body: model }));
+    const [applied] = await push(t.app, token, [finished]);
+    expect(applied).toMatchObject({ status: 'applied' });
+    const pulled = await pullAll(t.app, token);
+    expect(pulled.changes.find((c) => c.entity === 'run')?.record.artifacts).toEqual({
+      model: sha256Hex(model)
+    });
+  });
+
   it('rejects changes to a project the user is not an owner or editor of', async () => {
     const { project, run } = projectMutations();
     await push(t.app, token, [project]);

@@ -3,6 +3,8 @@
  * from IndexedDB, what the sync client sends and what the registry server accepts.
  */
 import { z } from 'zod';
+import { evaluationSpec, imageInputSpec, modelSpec, trainingSpec } from './models/model-spec';
+import { PrepPipelineSchema } from './prep/prep-steps';
 
 export const id = z
   .string()
@@ -29,7 +31,9 @@ export const columnSchema = z.object({
   type: columnType,
   /** Cells that were empty or could not be read as `type`. */
   missing: z.number().int().nonnegative(),
-  distinct: z.number().int().nonnegative().optional()
+  distinct: z.number().int().nonnegative().optional(),
+  /** Set when `distinct` is an estimate (HyperLogLog): its relative standard error, e.g. 0.0081. */
+  distinctError: z.number().positive().max(1).optional()
 });
 export type ColumnSchema = z.infer<typeof columnSchema>;
 
@@ -124,25 +128,58 @@ export type BackendName = z.infer<typeof backendName>;
 export const task = z.enum(['classification', 'regression']);
 export type Task = z.infer<typeof task>;
 
-export const runSpec = z.object({
+/**
+ * Runs made before models had architectures named the model and optimizer by a string and listed
+ * `standardize` as their only preprocessing; read back (from IndexedDB or the server) they become
+ * today's shape with the same meaning.
+ */
+function upgradeRunSpec(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const spec = { ...(value as Record<string, unknown>) };
+  if (typeof spec.model === 'string') spec.model = { kind: spec.model };
+  if (Array.isArray(spec.preprocessing)) spec.preprocessing = { pipeline: null };
+  const training = spec.training;
+  if (typeof training === 'object' && training !== null) {
+    const t = { ...(training as Record<string, unknown>) };
+    if (typeof t.optimizer === 'string') {
+      t.optimizer = { kind: t.optimizer, learningRate: t.learningRate };
+      delete t.learningRate;
+    }
+    spec.training = t;
+  }
+  return spec;
+}
+
+const runSpecShape = z.object({
   datasetId: id,
   datasetVersionId: id,
   target: z.string().min(1),
   features: z.array(z.string().min(1)).min(1),
   task,
-  model: z.enum(['logistic', 'linear']),
-  split: z.object({ testFraction: z.number().gt(0).lt(1), seed: z.number().int() }),
+  model: modelSpec,
+  split: z.object({
+    testFraction: z.number().gt(0).lt(1),
+    /** Share of all rows held out for validation (early stopping, learning curves); 0: none. */
+    validationFraction: z.number().min(0).lt(1).default(0),
+    seed: z.number().int()
+  }),
   /** A split stored with the dataset version; when set, it decides the rows instead of `split`. */
   splitId: id.optional(),
-  preprocessing: z.array(z.object({ kind: z.literal('standardize') })),
-  training: z.object({
-    epochs: z.number().int().min(1).max(10_000),
-    batchSize: z.number().int().min(1).max(65_536),
-    learningRate: z.number().positive(),
-    optimizer: z.literal('adam')
+  preprocessing: z.object({
+    /** Column groups and their steps; null: the defaults for the features' types (`defaultPipeline`). */
+    pipeline: PrepPipelineSchema.nullable().default(null)
   }),
+  /** Image input for a `cnn` model. */
+  image: imageInputSpec.optional(),
+  /** Rows whose target is missing are dropped (the person agreed); otherwise training refuses them. */
+  dropMissingTarget: z.boolean().default(false),
+  training: trainingSpec,
+  evaluation: evaluationSpec.default({ crossValidationFolds: 0, permutationImportance: true, sliceBy: null }),
   seed: z.number().int()
 });
+export const runSpec = z.preprocess(upgradeRunSpec, runSpecShape);
+/** A run spec as written by a caller: defaults may be left out. */
+export type RunSpecInput = z.input<typeof runSpecShape>;
 export type RunSpec = z.infer<typeof runSpec>;
 
 export const adapterInfo = z.object({
@@ -164,7 +201,8 @@ export const runEnvironment = z.object({
 });
 export type RunEnvironment = z.infer<typeof runEnvironment>;
 
-export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+/** `interrupted`: the tab closed while it trained; it resumes from its last checkpoint in that browser. */
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
 export const runStatus = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof runStatus>;
 
@@ -177,6 +215,8 @@ export const run = z.object({
   /** Final metrics on the held-out split, e.g. `{ accuracy: 0.93 }` or `{ rmse: 4.1 }`. */
   metrics: z.record(z.string(), z.number()),
   error: z.string().nullable(),
+  /** Content-addressed outputs: the trained model (`core/models/model-artifact`) and the evaluation JSON. */
+  artifacts: z.object({ model: sha256.optional(), evaluation: sha256.optional() }).optional(),
   startedAt: timestamp.nullable(),
   finishedAt: timestamp.nullable()
 });

@@ -30,3 +30,27 @@ export async function markUploaded(hash: string): Promise<void> {
 export async function isUploaded(hash: string): Promise<boolean> {
   return (await getDb().blobs.get(hash))?.uploaded === 1;
 }
+
+/** Which of `hashes` this browser lacks; reads keys only, so large blobs are not loaded to check. */
+export async function missingBlobs(hashes: readonly string[]): Promise<string[]> {
+  const wanted = [...new Set(hashes)];
+  if (wanted.length === 0) return [];
+  const present = new Set(await getDb().blobs.where('hash').anyOf(wanted).primaryKeys());
+  return wanted.filter((hash) => !present.has(hash));
+}
+
+/**
+ * Store a blob downloaded from the registry server (the caller verified its hash). It is marked as
+ * uploaded: the server has it, so the sync engine must not send it back.
+ */
+export async function putDownloadedBlob(hash: string, bytes: ArrayBuffer): Promise<void> {
+  const db = getDb();
+  await db.transaction('rw', db.blobs, async () => {
+    // Counting by key does not read the stored bytes back.
+    if ((await db.blobs.where('hash').equals(hash).count()) > 0) {
+      await db.blobs.update(hash, { uploaded: 1 });
+      return;
+    }
+    await db.blobs.put({ hash, bytes, size: bytes.byteLength, createdAt: Date.now(), uploaded: 1 });
+  });
+}

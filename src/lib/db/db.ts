@@ -33,6 +33,17 @@ export interface VersionInsightRow {
   createdAt: number;
 }
 
+/** The last checkpoint of a run, local to this browser: it lets an interrupted run go on. */
+export interface CheckpointRow {
+  runId: string;
+  /** Epochs completed when it was saved. */
+  epoch: number;
+  /** Hash of the run spec it belongs to (`core/models/checkpoint.ts` refuses any other). */
+  specHash: string;
+  bytes: ArrayBuffer;
+  savedAt: number;
+}
+
 export interface MetaRow {
   key: string;
   value: unknown;
@@ -49,6 +60,7 @@ export class LatheDB extends Dexie {
   metricSeries!: EntityTable<MetricSeries, 'id'>;
   outbox!: EntityTable<OutboxRow, 'seq'>;
   meta!: EntityTable<MetaRow, 'key'>;
+  checkpoints!: EntityTable<CheckpointRow, 'runId'>;
 
   constructor(name = 'lathe') {
     super(name);
@@ -78,6 +90,8 @@ export class LatheDB extends Dexie {
             d.expectations ??= [];
           });
       });
+    // v3: checkpoints. Run specs of v2 keep their shape on disk; `runSpec` reads them into today's.
+    this.version(3).stores({ checkpoints: 'runId' });
   }
 }
 

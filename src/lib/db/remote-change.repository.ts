@@ -54,6 +54,26 @@ async function mergeInto<T extends { id: string }>(
   return true;
 }
 
+/**
+ * A browser opened before it signed in made itself an empty project; when the pull brings datasets or
+ * runs of another project, that one becomes the current project ("one project per user" for now), so
+ * a second browser shows the team's work rather than its own empty project.
+ */
+async function adoptProjectWithContent(projectId: unknown): Promise<void> {
+  if (typeof projectId !== 'string') return;
+  const db = getDb();
+  const current = (await db.meta.get('projectId'))?.value;
+  if (current === projectId) return;
+  if (typeof current === 'string') {
+    const [datasets, runs] = await Promise.all([
+      db.datasets.where('projectId').equals(current).count(),
+      db.runs.where('projectId').equals(current).count()
+    ]);
+    if (datasets + runs > 0) return;
+  }
+  if (await db.projects.get(projectId)) await db.meta.put({ key: 'projectId', value: projectId });
+}
+
 export async function applyRemoteChanges(
   changes: readonly PullChange[],
   nextSince: number
@@ -86,6 +106,7 @@ export async function applyRemoteChanges(
               break;
             case 'dataset':
               changed = await mergeInto<Dataset>(db.datasets, 'dataset', change.record, parsers.dataset);
+              await adoptProjectWithContent(change.record.projectId);
               break;
             case 'datasetVersion':
               changed = await mergeInto<DatasetVersion>(
@@ -105,6 +126,7 @@ export async function applyRemoteChanges(
               break;
             case 'run':
               changed = await mergeInto<Run>(db.runs, 'run', change.record, parsers.run);
+              await adoptProjectWithContent(change.record.projectId);
               break;
             case 'metricSeries':
               changed = await mergeInto<MetricSeries>(

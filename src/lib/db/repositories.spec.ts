@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../core/hash';
 import { uuidv7 } from '../core/ids';
 import type { RunSpec } from '../core/records';
+import { testSpec } from '../core/models/test-data';
 import { LatheDB, isQuotaError, useDb } from './db';
 import { listDatasets, readVersionChunks, saveVersion, type NewVersionInput } from './dataset.repository';
 import { pendingMutations } from './outbox.repository';
@@ -31,18 +32,18 @@ async function versionInput(projectId: string, text: string, datasetId?: string)
   };
 }
 
-const spec = (datasetId: string, datasetVersionId: string): RunSpec => ({
-  datasetId,
-  datasetVersionId,
-  target: 'species',
-  features: ['x'],
-  task: 'classification',
-  model: 'logistic',
-  split: { testFraction: 0.2, seed: 1 },
-  preprocessing: [{ kind: 'standardize' }],
-  training: { epochs: 2, batchSize: 8, learningRate: 0.1, optimizer: 'adam' },
-  seed: 1
-});
+const spec = (datasetId: string, datasetVersionId: string): RunSpec =>
+  testSpec({
+    datasetId,
+    datasetVersionId,
+    target: 'species',
+    features: ['x'],
+    task: 'classification',
+    model: { kind: 'logistic' },
+    split: { testFraction: 0.2, seed: 1 },
+    training: { epochs: 2, batchSize: 8, optimizer: { kind: 'adam', learningRate: 0.1 } },
+    seed: 1
+  });
 
 describe('outbox writes', () => {
   it('a new dataset version writes its blobs, records and mutations together, in push order', async () => {

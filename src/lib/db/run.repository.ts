@@ -8,7 +8,10 @@ import { updateSynced } from './synced-update';
 
 /** Fields of a run that change after it is created. */
 export type RunPatch = Partial<
-  Pick<Run, 'name' | 'status' | 'environment' | 'metrics' | 'error' | 'startedAt' | 'finishedAt'>
+  Pick<
+    Run,
+    'name' | 'status' | 'environment' | 'metrics' | 'error' | 'startedAt' | 'finishedAt' | 'artifacts'
+  >
 >;
 
 export async function createRun(projectId: string, name: string, spec: RunSpec): Promise<Run> {
@@ -44,7 +47,8 @@ export async function createRun(projectId: string, name: string, spec: RunSpec):
 }
 
 export function updateRun(id: string, patch: RunPatch): Promise<Run> {
-  return updateSynced<Run>(getDb().runs, 'run', id, patch, `Run ${id} does not exist.`);
+  const blobs = Object.values(patch.artifacts ?? {}).filter((h): h is string => typeof h === 'string');
+  return updateSynced<Run>(getDb().runs, 'run', id, patch, `Run ${id} does not exist.`, blobs);
 }
 
 /** Store a finished metric series (immutable once written). */

@@ -21,7 +21,9 @@ export async function updateSynced<T extends SyncedRecord>(
   entity: SyncEntity,
   id: string,
   patch: Partial<T>,
-  missing: string
+  missing: string,
+  /** Blobs the patched fields name: uploaded before the mutation is pushed. */
+  blobs: string[] = []
 ): Promise<T> {
   const db = getDb();
   const clock = await getClock();
@@ -34,7 +36,7 @@ export async function updateSynced<T extends SyncedRecord>(
     const next: T = { ...current, ...patch, updatedAt: Date.now(), stamps };
     await table.put(next);
     await enqueue(
-      { entity, op: 'update', recordId: id, projectId: current.projectId, fields: { ...patch }, blobs: [] },
+      { entity, op: 'update', recordId: id, projectId: current.projectId, fields: { ...patch }, blobs },
       stamp
     );
     return next;

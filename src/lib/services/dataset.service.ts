@@ -2,9 +2,10 @@
 import type { RecipeStepInput } from '../core/data/recipe';
 import type { Cell } from '../core/data/table-view';
 import type { SplitSpec } from '../core/pipeline/splits';
-import type { ColumnRole, ColumnType, Dataset, DatasetSplit, DatasetVersion } from '../core/records';
+import type { ColumnRole, ColumnType, Dataset, DatasetSplit, DatasetVersion, RunSpec } from '../core/records';
 import {
   getDataset,
+  getSplit,
   getVersion,
   listDatasets,
   listSplits,
@@ -19,6 +20,14 @@ import {
 import { expectationSchema, type Expectation } from '../core/data/expectations';
 import type { VersionInsights } from '../../../workers/data-insights-api';
 import { currentProjectId } from '../db/project.repository';
+import { formatBytes } from '../format';
+import { notices } from '../state/notices.svelte';
+import {
+  ensureSplitData,
+  ensureVersionData,
+  type DataDownloadProgress,
+  type EnsureDataOptions
+} from '../sync/blob-download';
 import { getDataWorker, ingestFile, type IngestProgress, type IngestResult } from '../workers/data.client';
 import { events } from './event-bus';
 
@@ -118,11 +127,12 @@ function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-export function openTableView(
+export async function openTableView(
   versionId: string,
   sort: { column: string; descending: boolean } | null,
   filter: string | null = null
 ) {
+  await ensureVersionLocal(versionId);
   return getDataWorker().insights((api) => api.openView({ versionId, sort, filter }));
 }
 
@@ -161,6 +171,8 @@ export async function deriveVersion(
   note: string
 ): Promise<DatasetVersion> {
   const steps = plain(stepsInput);
+  const joined = steps.flatMap((s) => ('rightVersionId' in s ? [s.rightVersionId] : []));
+  for (const id of [version.id, ...joined]) await ensureVersionLocal(id);
   const derived = await getDataWorker().insights((api) => api.applyRecipe(version.id, steps));
   const malformed = derived.steps.flatMap((s) =>
     s.malformed && s.malformed.count > 0
@@ -195,7 +207,9 @@ export function changeColumnType(dataset: Dataset, version: DatasetVersion, colu
   return deriveVersion(dataset, version, [{ kind: 'cast', column, to }], `Changed ${column} to ${to}`);
 }
 
-export function diffVersions(older: DatasetVersion, newer: DatasetVersion, key?: string) {
+export async function diffVersions(older: DatasetVersion, newer: DatasetVersion, key?: string) {
+  await ensureVersionLocal(older.id);
+  await ensureVersionLocal(newer.id);
   return getDataWorker().insights((api) => api.diffVersions(older.id, newer.id, key ? { key } : {}));
 }
 
@@ -207,6 +221,7 @@ export async function createSplit(
   specInput: SplitSpec
 ): Promise<DatasetSplit> {
   const spec = plain(specInput);
+  await ensureVersionLocal(version.id);
   const computed = await getDataWorker().insights((api) => api.computeSplit(version.id, spec));
   const split = await saveSplit({
     projectId: dataset.projectId,
@@ -260,6 +275,7 @@ export async function inspectVersion(
   const request = JSON.stringify(req);
   const stored = await getInsight<StoredInspection>(version.id, 'inspection');
   if (!force && stored?.request === request) return stored.insights;
+  await ensureVersionLocal(version.id);
   const insights = await getDataWorker().insights((api) => api.inspectVersion(version.id, req));
   await putInsight(version.id, 'inspection', { request, insights } satisfies StoredInspection);
   return insights;
@@ -278,6 +294,7 @@ export async function previewRows(
 ): Promise<Array<Record<string, unknown>>> {
   const first = version.chunks[0];
   if (!first) return [];
+  await ensureVersionLocal(version.id);
   const [bytes] = await readVersionChunks({ ...version, chunks: [first] });
   const { tableFromIPC } = await import('apache-arrow');
   const table = tableFromIPC(new Uint8Array(bytes!));
@@ -293,4 +310,49 @@ export async function previewRows(
     rows.push(row);
   }
   return rows;
+}
+
+export type { DataDownloadProgress };
+
+/** Versions whose download was announced and is still running, so two readers say it once. */
+const announced = new Set<string>();
+
+/**
+ * Makes sure a stored version's chunks (and images) are in this browser before anything reads them:
+ * a version pulled from the registry server has only its record here until its data is downloaded.
+ * Fails with a message naming the dataset when the server cannot be reached or lacks the data.
+ */
+export async function ensureVersionLocal(
+  versionId: string,
+  opts: Pick<EnsureDataOptions, 'onProgress' | 'signal'> = {}
+): Promise<void> {
+  const version = await getVersion(versionId);
+  // An unknown version is the worker's to report, with the message it has for that.
+  if (!version) return;
+  const name = (await getDataset(version.datasetId))?.name ?? version.source.name;
+  try {
+    await ensureVersionData(name, version, {
+      ...opts,
+      onDownloadStart: ({ blobs, bytes }) => {
+        if (announced.has(versionId)) return;
+        announced.add(versionId);
+        const size = bytes === null ? `${blobs} files` : formatBytes(bytes);
+        notices.push('info', `Downloading the data of "${name}" (${size}) from the registry server…`);
+      }
+    });
+  } finally {
+    announced.delete(versionId);
+  }
+}
+
+/** Everything a run reads (its dataset version and stored split) is brought into this browser. */
+export async function ensureRunDataLocal(
+  spec: Pick<RunSpec, 'datasetVersionId' | 'splitId'>,
+  opts: Pick<EnsureDataOptions, 'onProgress' | 'signal'> = {}
+): Promise<void> {
+  await ensureVersionLocal(spec.datasetVersionId, opts);
+  const split = spec.splitId ? await getSplit(spec.splitId) : undefined;
+  if (!split) return;
+  const name = (await getDataset(split.datasetId))?.name ?? 'this dataset';
+  await ensureSplitData(name, split, opts);
 }

@@ -7,7 +7,7 @@ import type { ProbeOptions } from '../../../workers/train-api';
 import { describeError } from './errors';
 import { requestPersistence } from './storage.service';
 import { startSync } from './sync.service';
-import { failInterruptedRuns } from './training.service';
+import { markInterruptedRuns } from './training.service';
 
 let booted = false;
 
@@ -32,12 +32,12 @@ export function bootStudio(): () => void {
   }
   void requestPersistence().catch(() => null);
   startSync();
-  failInterruptedRuns()
+  markInterruptedRuns()
     .then((n) => {
       if (n > 0)
         notices.push(
           'info',
-          `${n} run${n > 1 ? 's were' : ' was'} interrupted when the tab closed and marked failed.`
+          `${n} run${n > 1 ? 's were' : ' was'} interrupted when the tab closed; resume ${n > 1 ? 'them' : 'it'} from Runs.`
         );
     })
     .catch((err: unknown) => notices.push('error', describeError(err, 'Checking interrupted runs')));

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { LatheError } from '../core/errors';
+import { sha256Hex } from '../core/hash';
 import {
   API_PREFIX,
   blobPutResponse,
@@ -27,7 +28,16 @@ import {
   type UserProfile
 } from '../core/sync/contract';
 
-export type SyncErrorCode = 'offline' | 'unauthorized' | 'server' | 'rejected' | 'bad_response';
+export type SyncErrorCode =
+  | 'offline'
+  | 'unauthorized'
+  | 'server'
+  | 'rejected'
+  | 'bad_response'
+  /** A blob the studio asked for is not on the server (or not readable by this user: same answer). */
+  | 'blob_not_found'
+  /** Downloaded bytes whose SHA-256 is not the blob's name. */
+  | 'blob_corrupt';
 
 export class SyncError extends LatheError<SyncErrorCode> {
   /** HTTP status when the server answered at all. */
@@ -58,6 +68,13 @@ interface RequestOptions {
   json?: unknown;
   auth?: boolean;
   timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface BlobDownloadOptions {
+  /** Called as bytes arrive with the bytes received so far and the expected total when announced. */
+  onBytes?: (received: number, total: number | null) => void;
+  signal?: AbortSignal;
 }
 
 export function createApiClient(options: ApiClientOptions) {
@@ -65,6 +82,7 @@ export function createApiClient(options: ApiClientOptions) {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const timeoutMs = options.timeoutMs ?? 30_000;
   const blobTimeoutMs = options.blobTimeoutMs ?? 10 * 60_000;
+  const api = (path: string) => `${API_PREFIX}${path}`;
 
   async function send(method: string, path: string, req: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = {};
@@ -80,25 +98,84 @@ export function createApiClient(options: ApiClientOptions) {
     } else if (body !== undefined) {
       headers['Content-Type'] = 'application/octet-stream';
     }
+    const timeout = AbortSignal.timeout(req.timeoutMs ?? timeoutMs);
     let res: Response;
     try {
       res = await doFetch(`${baseUrl}${path}`, {
         method,
         headers,
         body,
-        signal: AbortSignal.timeout(req.timeoutMs ?? timeoutMs)
+        signal: req.signal ? AbortSignal.any([timeout, req.signal]) : timeout
       });
     } catch (err) {
-      const timedOut = err instanceof Error && err.name === 'TimeoutError';
-      throw new SyncError(
-        'offline',
-        timedOut
-          ? `The registry server at ${baseUrl} did not answer in time.`
-          : `The registry server at ${baseUrl} can't be reached. Your work stays in this browser and syncs when it is back.`
-      );
+      throw unreachable(err, req.signal);
     }
     if (res.ok || (method === 'HEAD' && res.status === 404)) return res;
     throw await toError(res);
+  }
+
+  /** A failed or cut-off request as a `SyncError`; the caller's own abort is passed on as it is. */
+  function unreachable(err: unknown, signal: AbortSignal | undefined): unknown {
+    if (signal?.aborted) return signal.reason;
+    const timedOut = err instanceof Error && err.name === 'TimeoutError';
+    return new SyncError(
+      'offline',
+      timedOut
+        ? `The registry server at ${baseUrl} did not answer in time.`
+        : `The registry server at ${baseUrl} can't be reached. Your work stays in this browser and syncs when it is back.`
+    );
+  }
+
+  /** Reads a body to one buffer, reporting progress; a connection lost midway is `offline`. */
+  async function readBody(res: Response, opts: BlobDownloadOptions): Promise<Uint8Array<ArrayBuffer>> {
+    const announced = Number(res.headers.get('Content-Length'));
+    const total = Number.isSafeInteger(announced) && announced >= 0 ? announced : null;
+    const reader = res.body?.getReader();
+    if (!reader) return new Uint8Array(0);
+    const parts: Uint8Array[] = [];
+    let received = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(value);
+        received += value.byteLength;
+        opts.onBytes?.(received, total);
+      }
+    } catch (err) {
+      throw unreachable(err, opts.signal);
+    }
+    const bytes = new Uint8Array(received);
+    let at = 0;
+    for (const part of parts) {
+      bytes.set(part, at);
+      at += part.byteLength;
+    }
+    return bytes;
+  }
+
+  /** Downloads a blob and checks that its bytes hash to its name before anyone uses them. */
+  async function getBlob(hash: string, opts: BlobDownloadOptions = {}): Promise<ArrayBuffer> {
+    let res: Response;
+    try {
+      res = await send('GET', api(`/blobs/${hash}`), { timeoutMs: blobTimeoutMs, signal: opts.signal });
+    } catch (err) {
+      if (err instanceof SyncError && err.status === 404)
+        throw new SyncError('blob_not_found', `The registry server at ${baseUrl} has no blob ${hash}.`, {
+          status: 404,
+          requestId: err.requestId
+        });
+      throw err;
+    }
+    const bytes = await readBody(res, opts);
+    const actual = await sha256Hex(bytes);
+    if (actual !== hash)
+      throw new SyncError(
+        'blob_corrupt',
+        `The registry server at ${baseUrl} sent bytes for blob ${hash} whose SHA-256 is ${actual}.`,
+        { status: res.status }
+      );
+    return bytes.buffer;
   }
 
   async function toError(res: Response): Promise<SyncError> {
@@ -144,8 +221,6 @@ export function createApiClient(options: ApiClientOptions) {
     return parsed.data;
   }
 
-  const api = (path: string) => `${API_PREFIX}${path}`;
-
   return {
     baseUrl,
     setupStatus: (): Promise<{ needed: boolean }> =>
@@ -161,6 +236,8 @@ export function createApiClient(options: ApiClientOptions) {
     /** Whether the server already has a blob. */
     headBlob: async (hash: string): Promise<boolean> =>
       (await send('HEAD', api(`/blobs/${hash}`))).status === 200,
+    /** A blob's bytes, verified against its SHA-256 name (`blob_not_found`, `blob_corrupt`). */
+    getBlob,
     putBlob: (hash: string, bytes: ArrayBuffer): Promise<BlobPutResponse> =>
       call(blobPutResponse, 'PUT', api(`/blobs/${hash}`), { body: bytes, timeoutMs: blobTimeoutMs }),
     push: (body: PushRequest): Promise<PushResponse> =>

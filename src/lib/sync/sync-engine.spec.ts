@@ -13,11 +13,12 @@ import { SqliteMetadataStore } from '../../../sync-server/src/repositories/sqlit
 import { sha256Hex } from '../core/hash';
 import { uuidv7 } from '../core/ids';
 import type { RunSpec } from '../core/records';
+import { testSpec } from '../core/models/test-data';
 import { saveVersion } from '../db/dataset.repository';
 import { LatheDB, useDb } from '../db/db';
 import { getMeta } from '../db/meta.repository';
 import { pendingCount } from '../db/outbox.repository';
-import { getOrCreateProject } from '../db/project.repository';
+import { currentProjectId, getOrCreateProject } from '../db/project.repository';
 import { createRun, saveMetricSeries, updateRun } from '../db/run.repository';
 import { SyncEngine, type SyncState } from './sync-engine';
 
@@ -64,18 +65,17 @@ function newClient(): { db: LatheDB; engine: SyncEngine } {
 }
 
 function spec(datasetId: string, datasetVersionId: string): RunSpec {
-  return {
+  return testSpec({
     datasetId,
     datasetVersionId,
     target: 'species',
     features: ['petal_length', 'petal_width'],
     task: 'classification',
-    model: 'logistic',
+    model: { kind: 'logistic' },
     split: { testFraction: 0.2, seed: 1 },
-    preprocessing: [{ kind: 'standardize' }],
-    training: { epochs: 3, batchSize: 16, learningRate: 0.05, optimizer: 'adam' },
+    training: { epochs: 3, batchSize: 16, optimizer: { kind: 'adam', learningRate: 0.05 } },
     seed: 1
-  };
+  });
 }
 
 beforeAll(async () => {
@@ -178,6 +178,17 @@ describe('SyncEngine against a real registry server', () => {
     useDb(a.db);
     await a.engine.syncOnce();
     expect(await a.db.runs.get(run.id)).toMatchObject({ status: 'completed', metrics: { accuracy: 0.96 } });
+  });
+
+  it('a browser that made its own empty project before signing in switches to the pulled one', async () => {
+    const c = newClient();
+    useDb(c.db);
+    const own = await getOrCreateProject();
+    await c.engine.signIn(serverUrl, owner.email, owner.password);
+    await c.engine.syncOnce();
+    const current = await currentProjectId();
+    expect(current).not.toBe(own.id);
+    expect((await c.db.runs.get(runId))?.projectId).toBe(current);
   });
 
   it('merges edits from two clients per field', async () => {

@@ -9,6 +9,8 @@ import type {
   IngestProgress,
   IngestResult
 } from '../../../workers/data-api';
+import type { PreflightReport, SplitCounts } from '../core/models/preflight';
+import type { RunSpec } from '../core/records';
 import { createWorkerClient, type WorkerClient } from './worker-client';
 
 /**
@@ -42,6 +44,11 @@ export interface DataWorkerClient {
   ): Promise<IngestResult>;
   /** Reads of stored versions (views, profiles, validation…); see `DataInsightsApi`. */
   insights<R>(fn: (api: Remote<DataInsightsApi>) => Promise<R>, timeoutMs?: number): Promise<R>;
+  /**
+   * Checks a run spec against its dataset version before training; see `DataInsightsApi.preflight`.
+   * Rejects only when the check itself cannot run (`version_missing`, `worker_timeout`, `worker_crashed`).
+   */
+  preflight(versionId: string, spec: RunSpec, splitCounts?: SplitCounts): Promise<PreflightReport>;
   terminate(): void;
 }
 
@@ -99,6 +106,9 @@ export function createDataWorkerClient(client: WorkerClient<DataWorkerApi>): Dat
 
     insights: (fn, timeoutMs = INSIGHT_TIMEOUT_MS) => client.call((api) => fn(api), { timeoutMs }),
 
+    preflight: (versionId, spec, splitCounts) =>
+      client.call((api) => api.preflight(versionId, spec, splitCounts), { timeoutMs: INSIGHT_TIMEOUT_MS }),
+
     terminate: () => client.terminate()
   };
 }
@@ -120,7 +130,7 @@ async function cancellable(
   }
 }
 
-export type { IngestFileOptions, IngestProgress, IngestResult };
+export type { IngestFileOptions, IngestProgress, IngestResult, PreflightReport, SplitCounts };
 
 /** Imports a file with the shared data worker; see `DataWorkerClient.ingestFile`. */
 export function ingestFile(

@@ -16,6 +16,17 @@ const environment: RunEnvironment = {
 
 type Behaviour = 'complete' | 'obey-cancel' | 'ignore-cancel' | 'silent' | 'crash';
 
+const result: TrainResult = {
+  status: 'completed',
+  metrics: {},
+  series: {},
+  environment,
+  artifacts: {},
+  epochsCompleted: 0,
+  rows: { train: 0, validation: 0, test: 0 },
+  warnings: []
+};
+
 /** A scripted train worker: emits a backend event and epochs, and reacts to cancel as told. */
 function scriptedApi(behaviour: Behaviour, worker: { crash(): void }): TrainWorkerApi {
   let cancelled = false;
@@ -25,6 +36,7 @@ function scriptedApi(behaviour: Behaviour, worker: { crash(): void }): TrainWork
       throw new Error('not used');
     },
     setPreferredBackend: async () => undefined,
+    setPaused: async () => undefined,
     async cancel() {
       cancelled = behaviour === 'obey-cancel';
     },
@@ -33,7 +45,7 @@ function scriptedApi(behaviour: Behaviour, worker: { crash(): void }): TrainWork
       await onEvent({ type: 'backend', env: environment });
       for (let epoch = 1; epoch <= 1000; epoch++) {
         if (behaviour === 'crash' && epoch === 2) worker.crash();
-        if (cancelled) return { status: 'cancelled', metrics: {}, series: { loss: [] }, environment };
+        if (cancelled) return { ...result, status: 'cancelled', series: { loss: [] } };
         await onEvent({
           type: 'epoch',
           epoch,
@@ -41,11 +53,12 @@ function scriptedApi(behaviour: Behaviour, worker: { crash(): void }): TrainWork
           loss: 1 / epoch,
           valLoss: 2 / epoch,
           metrics: {},
+          learningRate: 0.1,
           durationMs: 1
         });
         await new Promise((resolve) => setTimeout(resolve, 5));
         if (behaviour === 'complete' && epoch === 3)
-          return { status: 'completed', metrics: { accuracy: 1 }, series: {}, environment };
+          return { ...result, status: 'completed', metrics: { accuracy: 1 } };
       }
       throw new Error('unreachable');
     }

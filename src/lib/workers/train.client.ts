@@ -45,6 +45,8 @@ export interface TrainWorkerClient {
    * (e.g. `loss_not_finite`, `version_missing`), `worker_timeout`, `worker_crashed`.
    */
   train(req: TrainRequest, onEvent: (event: TrainEvent) => void, signal?: AbortSignal): Promise<TrainResult>;
+  /** Holds a training run after its current batch, or lets it go on. */
+  setPaused(runId: string, paused: boolean): Promise<void>;
   terminate(): void;
 }
 
@@ -129,7 +131,11 @@ export function createTrainWorkerClient(
           status: 'cancelled',
           metrics: {},
           series: transcript.series,
-          environment: transcript.environment
+          environment: transcript.environment,
+          artifacts: {},
+          epochsCompleted: transcript.series.loss?.length ?? 0,
+          rows: { train: 0, validation: 0, test: 0 },
+          warnings: []
         };
       }
       throw err;
@@ -145,6 +151,7 @@ export function createTrainWorkerClient(
       client.call((api) => api.probeBackends(options), { timeoutMs: PROBE_TIMEOUT_MS }),
     setPreferredBackend: (name) => client.call((api) => api.setPreferredBackend(name)),
     train,
+    setPaused: (runId, paused) => client.call((api) => api.setPaused(runId, paused)),
     terminate: () => client.terminate()
   };
 }

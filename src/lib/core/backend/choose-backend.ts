@@ -28,7 +28,13 @@ export interface BackendProbe {
 }
 
 export interface BackendRequirements {
+  /**
+   * The model needs gradient kernels tfjs-backend-wasm lacks: Conv2DBackpropFilter (convolutions) or
+   * UnsortedSegmentSum (an embedding's gather). Probes report them as `supportsConvGradients`.
+   */
   needsConvGradients: boolean;
+  /** What those kernels are for, for the reason shown on the run ("convolution", "embedding"). */
+  kernels?: string;
 }
 
 /**
@@ -148,7 +154,7 @@ function passedOverNotes(
     if (!probe.available) {
       notes.push(`${name} is not available${probe.reasonUnavailable ? ` (${probe.reasonUnavailable})` : ''}`);
     } else if (requirements.needsConvGradients && !probe.supportsConvGradients) {
-      notes.push(`${name} lacks the convolution gradients this model needs`);
+      notes.push(`${name} lacks the ${requirements.kernels ?? 'convolution'} gradients this model needs`);
     } else if (probe.isSoftware) {
       notes.push(`${name} is ${softwareLabel(probe)} and is not used unless chosen in Settings`);
     }

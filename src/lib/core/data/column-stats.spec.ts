@@ -16,6 +16,8 @@ import type { ColumnSchema } from '../records';
 import { buildTable } from './arrow';
 import {
   correlations,
+  DistinctCounter,
+  HyperLogLog,
   hashString,
   histogram,
   moments,
@@ -217,5 +219,60 @@ describe('correlations', () => {
     expect(r[0]?.[1]).toBeCloseTo(cov / Math.sqrt(vx * vy), 10);
     expect(r[0]?.[2]).toBeNaN();
     expect(r[2]?.[2]).toBeNaN();
+  });
+});
+
+describe('distinct counts in bounded memory', () => {
+  /** Within four standard errors: the hashes are fixed, so this is deterministic, not a flaky bound. */
+  function expectClose(estimate: number, truth: number, relativeError: number): void {
+    expect(Math.abs(estimate - truth) / truth).toBeLessThan(4 * relativeError);
+  }
+
+  it('HyperLogLog estimates large counts of numbers and strings within its error bound', () => {
+    const numbers = new HyperLogLog();
+    for (let i = 0; i < 1_000_000; i++) numbers.addNumber(i * 0.5 - 1234);
+    expect(numbers.relativeError).toBeCloseTo(0.0081, 4);
+    expectClose(numbers.estimate(), 1_000_000, numbers.relativeError);
+
+    const strings = new HyperLogLog();
+    for (let i = 0; i < 300_000; i++) strings.addString(`user-${i.toString(36)}@example.com`);
+    expectClose(strings.estimate(), 300_000, strings.relativeError);
+  });
+
+  it('HyperLogLog ignores repeats and is near exact for small counts (linear counting)', () => {
+    const once = new HyperLogLog();
+    const thrice = new HyperLogLog();
+    for (let i = 0; i < 2000; i++) {
+      once.addNumber(i);
+      for (let k = 0; k < 3; k++) thrice.addNumber(i);
+    }
+    expect(thrice.estimate()).toBe(once.estimate());
+    expectClose(once.estimate(), 2000, 0.005);
+    expect(new HyperLogLog().estimate()).toBe(0);
+  });
+
+  it('counts exactly up to its limit, treating 0 and −0 as one value', () => {
+    const counter = new DistinctCounter();
+    for (let i = 0; i < 300_000; i++) counter.addNumber(i % 100_000);
+    counter.addNumber(-0);
+    expect(counter.exact).toBe(true);
+    expect(counter.result()).toEqual({ count: 100_000, relativeError: null });
+
+    const words = new DistinctCounter();
+    for (const w of ['a', 'b', 'a', 'c', 'b']) words.addString(w);
+    expect(words.result()).toEqual({ count: 3, relativeError: null });
+    // A limit so low that the estimate would be biased is raised to where it is not.
+    expect(new DistinctCounter(10).exactLimit).toBe(81_920);
+  });
+
+  it('switches to an estimate past its limit, and says so with the error bound', () => {
+    const counter = new DistinctCounter(100_000);
+    for (let i = 0; i < 400_000; i++) counter.addString(`k${i}`);
+    // Values seen before the switch still count once when seen again after it.
+    for (let i = 0; i < 400_000; i += 2) counter.addString(`k${i}`);
+    expect(counter.exact).toBe(false);
+    const { count, relativeError } = counter.result();
+    expect(relativeError).toBeCloseTo(0.0081, 4);
+    expectClose(count, 400_000, relativeError ?? 0);
   });
 });

@@ -108,9 +108,11 @@ export const DUPLICATE_EXAMPLES = 5;
 /** A categorical target with more classes than this is not checked for imbalance or leakage. */
 export const MAX_CLASSES = 1000;
 
-const percent = (share: number): string =>
+/** A share as people read it: “8%”, “0.4%”, “0.05%”. */
+export const percent = (share: number): string =>
   `${(share * 100).toFixed(share < 0.001 && share > 0 ? 2 : share < 0.1 ? 1 : 0)}%`;
-const plural = (n: number, one: string, many = `${one}s`): string =>
+/** “1 row”, “1,204 rows”: a count with its noun, for messages. */
+export const plural = (n: number, one: string, many = `${one}s`): string =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /** Checks `table` and returns its findings, most severe first. */
@@ -415,8 +417,11 @@ class DuplicateRows {
   }
 }
 
-/** Checks of the target alone (classes), and of each feature against it (leakage). */
-class TargetCheck {
+/**
+ * Checks of the target alone (classes), and of each feature against it (leakage). Exported so the
+ * checks before a run (`models/preflight.ts`) judge leakage by the same rule as validation.
+ */
+export class TargetCheck {
   private readonly data: ColumnData;
   private readonly classes: Levels | null;
   constructor(

@@ -40,4 +40,64 @@ describe('permutation importance', () => {
     const mean = d.reduce((s, v) => s + v, 0) / 3;
     expect(a.features[0]?.std).toBeCloseTo(Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / 3), 12);
   });
+
+  it('shuffles a group of columns with one row permutation, keeping each row a valid one-hot encoding', async () => {
+    // 6 rows × 3 columns: columns 0–1 one-hot encode a category (row r is category r % 2), column 2 is noise.
+    // The target is the category; the "model" reads it back from the one-hot pair.
+    const rows = 6;
+    const oneHot = Float32Array.from({ length: rows * 3 }, (_, i) => {
+      const r = Math.floor(i / 3);
+      const c = i % 3;
+      return c === 2 ? r * 10 : Number(c === r % 2);
+    });
+    const category = Float64Array.from({ length: rows }, (_, r) => r % 2);
+    const seen: Float32Array[] = [];
+    const readCategory: PredictFn = (xs, n, cols) => {
+      seen.push(xs.slice());
+      return Float32Array.from({ length: n }, (_, r) => xs[r * cols + 1] ?? 0);
+    };
+    const r = await permutationImportance(readCategory, oneHot, rows, 3, category, mae, {
+      repeats: 4,
+      seed: 3,
+      groups: [[0, 1], [2]]
+    });
+    expect(r.features.map((f) => f.columns)).toEqual([[0, 1], [2]]);
+    // Shuffled separately, some row would end up [1, 1] or [0, 0]; shuffled together, none does.
+    for (const xs of seen)
+      for (let row = 0; row < rows; row++) expect((xs[row * 3] ?? 0) + (xs[row * 3 + 1] ?? 0)).toBe(1);
+    // one baseline call, then one per repeat of each of the two features
+    expect(seen).toHaveLength(1 + 2 * 4);
+    expect(r.features[1]).toMatchObject({ mean: 0, std: 0 });
+    expect(r.features[0]?.mean).toBeGreaterThan(0);
+  });
+
+  it('gives a one-column group the same drops as the ungrouped column, and two copies of it too', async () => {
+    const plain = await permutationImportance(firstColumn, x, 8, 2, y, mae, { repeats: 3, seed: 9 });
+    const single = await permutationImportance(firstColumn, x, 8, 2, y, mae, {
+      repeats: 3,
+      seed: 9,
+      groups: [[0], [1]]
+    });
+    expect(single.features.map((f) => Array.from(f.drops))).toEqual(
+      plain.features.map((f) => Array.from(f.drops))
+    );
+    // Column 1 replaced by a copy of column 0: shuffling both together moves column 0 exactly as before.
+    const copies = Float32Array.from(x, (v, i) => (i % 2 === 1 ? (x[i - 1] ?? 0) : v));
+    const both = await permutationImportance(firstColumn, copies, 8, 2, y, mae, {
+      repeats: 3,
+      seed: 9,
+      groups: [[0, 1]]
+    });
+    expect(both.features).toHaveLength(1);
+    expect(Array.from(both.features[0]?.drops ?? [])).toEqual(Array.from(plain.features[0]?.drops ?? []));
+  });
+
+  it('refuses a group naming a column outside the matrix or naming none', async () => {
+    await expect(permutationImportance(firstColumn, x, 8, 2, y, mae, { groups: [[0], [2]] })).rejects.toThrow(
+      /column 2/
+    );
+    await expect(permutationImportance(firstColumn, x, 8, 2, y, mae, { groups: [[]] })).rejects.toThrow(
+      /no columns/
+    );
+  });
 });

@@ -1,6 +1,7 @@
 /** Small seeded synthetic tables for the model tests. */
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { seededRandom } from '../pipeline/split';
+import { runSpec, type RunSpec, type RunSpecInput } from '../records';
 
 /** Two features; the label is "yes" exactly when x1 + 0.5·x2 > 0, so a linear boundary separates it. */
 export function separableBinary(rows: number, seed: number): Table {
@@ -49,4 +50,48 @@ export function linearTarget(rows: number, seed: number): Table {
     y[i] = 1000 + 3 * (x1[i] ?? 0) - 2 * (x2[i] ?? 0) + (random() - 0.5) * 0.5;
   }
   return tableFromArrays({ x1, x2, y });
+}
+
+const TEST_ID = '01920000-0000-7000-8000-000000000000';
+
+/** A full run spec for tests: defaults filled by the schema, so tests name only what they care about. */
+export function testSpec(
+  input: Omit<Partial<RunSpecInput>, 'training'> &
+    Pick<RunSpecInput, 'target' | 'features' | 'task' | 'model'> & {
+      training?: Partial<RunSpecInput['training']>;
+    }
+): RunSpec {
+  return runSpec.parse({
+    datasetId: TEST_ID,
+    datasetVersionId: TEST_ID,
+    split: { testFraction: 0.25, seed: 7 },
+    preprocessing: { pipeline: null },
+    seed: 42,
+    ...input,
+    training: {
+      epochs: 20,
+      batchSize: 32,
+      optimizer: { kind: 'adam', learningRate: 0.05 },
+      ...input.training
+    }
+  });
+}
+
+/** 8×8 single-channel images: vertical stripes (class "v") or horizontal ones ("h"), with noise. */
+export function stripeImages(count: number, seed: number): { pixels: Float32Array; labels: Float32Array } {
+  const random = seededRandom(seed);
+  const pixels = new Float32Array(count * 64);
+  const labels = new Float32Array(count);
+  for (let n = 0; n < count; n++) {
+    const vertical = n % 2 === 0;
+    labels[n] = vertical ? 1 : 0;
+    const phase = Math.floor(random() * 2);
+    for (let y = 0; y < 8; y++) {
+      for (let x = 0; x < 8; x++) {
+        const on = ((vertical ? x : y) + phase) % 2 === 0;
+        pixels[n * 64 + y * 8 + x] = (on ? 1 : 0) + (random() - 0.5) * 0.3;
+      }
+    }
+  }
+  return { pixels, labels };
 }

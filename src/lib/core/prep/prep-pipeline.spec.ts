@@ -36,8 +36,8 @@ function frame(columns: Record<string, Array<number | null> | Array<string | nul
   };
 }
 
-function run(f: Frame, pipeline: PrepPipelineInput, apply: Frame = f): number[][] {
-  const fitted = fitPipeline(f, pipeline);
+async function run(f: Frame, pipeline: PrepPipelineInput, apply: Frame = f): Promise<number[][]> {
+  const fitted = await fitPipeline(f, pipeline);
   const out = transformPipeline(fitted, apply);
   const values = out.arraySync();
   out.dispose();
@@ -52,9 +52,9 @@ function expectClose(actual: number[][], expected: number[][], digits = 4): void
   });
 }
 
-function codeOf(fn: () => unknown): string | undefined {
+async function codeOf(fn: () => unknown): Promise<string | undefined> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     if (err instanceof LatheError) return err.code;
     throw err;
@@ -68,16 +68,26 @@ const numeric = (columns: string[], steps: PrepPipelineInput['groups'][number]['
 describe('impute', () => {
   const f = frame({ a: [1, null, 3, 10], b: [2, 2, null, 5] });
 
-  it('fills with the training mean, median, most frequent or a constant', () => {
-    expectClose(run(f, numeric(['a'], [{ kind: 'impute', strategy: 'mean' }])), [[1], [14 / 3], [3], [10]]);
-    expectClose(run(f, numeric(['a'], [{ kind: 'impute', strategy: 'median' }])), [[1], [3], [3], [10]]);
-    expectClose(run(f, numeric(['b'], [{ kind: 'impute', strategy: 'most_frequent' }])), [
+  it('fills with the training mean, median, most frequent or a constant', async () => {
+    expectClose(await run(f, numeric(['a'], [{ kind: 'impute', strategy: 'mean' }])), [
+      [1],
+      [14 / 3],
+      [3],
+      [10]
+    ]);
+    expectClose(await run(f, numeric(['a'], [{ kind: 'impute', strategy: 'median' }])), [
+      [1],
+      [3],
+      [3],
+      [10]
+    ]);
+    expectClose(await run(f, numeric(['b'], [{ kind: 'impute', strategy: 'most_frequent' }])), [
       [2],
       [2],
       [2],
       [5]
     ]);
-    expectClose(run(f, numeric(['b'], [{ kind: 'impute', strategy: 'constant', fillValue: -1 }])), [
+    expectClose(await run(f, numeric(['b'], [{ kind: 'impute', strategy: 'constant', fillValue: -1 }])), [
       [2],
       [2],
       [-1],
@@ -85,8 +95,8 @@ describe('impute', () => {
     ]);
   });
 
-  it('appends indicator columns for the columns that had missing cells', () => {
-    const fitted = fitPipeline(
+  it('appends indicator columns for the columns that had missing cells', async () => {
+    const fitted = await fitPipeline(
       f,
       numeric(['a', 'b'], [{ kind: 'impute', strategy: 'median', addIndicator: true }])
     );
@@ -96,24 +106,20 @@ describe('impute', () => {
     x.dispose();
   });
 
-  it('refuses an all-missing column for mean, naming it, and allows a constant', () => {
+  it('refuses an all-missing column for mean, naming it, and allows a constant', async () => {
     const empty = frame({ gone: [null, null] });
-    const error = (() => {
-      try {
-        fitPipeline(empty, numeric(['gone'], [{ kind: 'impute', strategy: 'mean' }]));
-      } catch (err) {
-        return err;
-      }
-    })();
+    const error = await fitPipeline(empty, numeric(['gone'], [{ kind: 'impute', strategy: 'mean' }])).catch(
+      (err: unknown) => err
+    );
     expect(error).toBeInstanceOf(LatheError);
     expect((error as LatheError).code).toBe('prep_all_missing');
     expect((error as LatheError).message).toContain('"gone"');
-    expectClose(run(empty, numeric(['gone'], [{ kind: 'impute', strategy: 'constant' }])), [[0], [0]]);
+    expectClose(await run(empty, numeric(['gone'], [{ kind: 'impute', strategy: 'constant' }])), [[0], [0]]);
   });
 
-  it('reads booleans as 0/1', () => {
+  it('reads booleans as 0/1', async () => {
     const bools = frame({ flag: [true, false, true] });
-    expectClose(run(bools, numeric(['flag'], [])), [[1], [0], [1]]);
+    expectClose(await run(bools, numeric(['flag'], [])), [[1], [0], [1]]);
     const withNull: Frame = {
       rowCount: 2,
       columns: [
@@ -121,7 +127,7 @@ describe('impute', () => {
       ]
     };
     expectClose(
-      run(withNull, numeric(['flag'], [{ kind: 'impute', strategy: 'constant', fillValue: 0.5 }])),
+      await run(withNull, numeric(['flag'], [{ kind: 'impute', strategy: 'constant', fillValue: 0.5 }])),
       [[1], [0.5]]
     );
   });
@@ -130,24 +136,24 @@ describe('impute', () => {
 describe('scale', () => {
   const f = frame({ x: [1, 2, 3, 4, 100] });
 
-  it('standard: population mean and std', () => {
+  it('standard: population mean and std', async () => {
     // mean 22, population variance ((21²+20²+19²+18²+78²)/5) = 1522, std 39.0128…
     const std = Math.sqrt(1522);
     expectClose(
-      run(f, numeric(['x'], [{ kind: 'scale', method: 'standard' }])),
+      await run(f, numeric(['x'], [{ kind: 'scale', method: 'standard' }])),
       [1, 2, 3, 4, 100].map((v) => [(v - 22) / std])
     );
   });
 
-  it('minmax maps the training range to [0, 1]', () => {
+  it('minmax maps the training range to [0, 1]', async () => {
     expectClose(
-      run(f, numeric(['x'], [{ kind: 'scale', method: 'minmax' }])),
+      await run(f, numeric(['x'], [{ kind: 'scale', method: 'minmax' }])),
       [1, 2, 3, 4, 100].map((v) => [(v - 1) / 99])
     );
   });
 
-  it('robust: median 3 and IQR 4 − 2 = 2 (numpy linear quantiles)', () => {
-    expectClose(run(f, numeric(['x'], [{ kind: 'scale', method: 'robust' }])), [
+  it('robust: median 3 and IQR 4 − 2 = 2 (numpy linear quantiles)', async () => {
+    expectClose(await run(f, numeric(['x'], [{ kind: 'scale', method: 'robust' }])), [
       [-1],
       [-0.5],
       [0],
@@ -156,33 +162,36 @@ describe('scale', () => {
     ]);
   });
 
-  it('a constant column keeps scale 1 and says so', () => {
+  it('a constant column keeps scale 1 and says so', async () => {
     const constant = frame({ c: [5, 5, 5] });
-    const fitted = fitPipeline(constant, numeric(['c'], [{ kind: 'scale', method: 'standard' }]));
+    const fitted = await fitPipeline(constant, numeric(['c'], [{ kind: 'scale', method: 'standard' }]));
     expect(fitted.warnings).toHaveLength(1);
     const x = transformPipeline(fitted, frame({ c: [5, 7] }));
     expectClose(x.arraySync(), [[0], [2]]);
     x.dispose();
   });
 
-  it('ignores missing cells when fitting and keeps them missing', () => {
-    const out = run(frame({ x: [0, null, 2] }), numeric(['x'], [{ kind: 'scale', method: 'standard' }]));
+  it('ignores missing cells when fitting and keeps them missing', async () => {
+    const out = await run(
+      frame({ x: [0, null, 2] }),
+      numeric(['x'], [{ kind: 'scale', method: 'standard' }])
+    );
     expect(out[0]?.[0]).toBeCloseTo(-1);
     expect(out[1]?.[0]).toBeNaN();
   });
 });
 
 describe('log1p and power transforms', () => {
-  it('log1p', () => {
-    expectClose(run(frame({ x: [0, Math.E - 1] }), numeric(['x'], [{ kind: 'log1p' }])), [[0], [1]]);
-    expect(codeOf(() => fitPipeline(frame({ x: [-1, 2] }), numeric(['x'], [{ kind: 'log1p' }])))).toBe(
+  it('log1p', async () => {
+    expectClose(await run(frame({ x: [0, Math.E - 1] }), numeric(['x'], [{ kind: 'log1p' }])), [[0], [1]]);
+    expect(await codeOf(() => fitPipeline(frame({ x: [-1, 2] }), numeric(['x'], [{ kind: 'log1p' }])))).toBe(
       'prep_log1p_domain'
     );
   });
 
-  it('Yeo-Johnson matches sklearn PowerTransformer docs ([1, 3, 4] → lambda 1.386…, printed truncated)', () => {
+  it('Yeo-Johnson matches sklearn PowerTransformer docs ([1, 3, 4] → lambda 1.386…, printed truncated)', async () => {
     const f = frame({ a: [1, 3, 4], b: [2, 2, 5] });
-    const fitted = fitPipeline(f, numeric(['a', 'b'], [{ kind: 'power' }]));
+    const fitted = await fitPipeline(f, numeric(['a', 'b'], [{ kind: 'power' }]));
     const power = fitted.groups[0]?.kind === 'numeric' ? fitted.groups[0].steps[0] : undefined;
     expect(power?.kind === 'power' && power.lambdas[0]).toBeCloseTo(1.3867, 3);
     expect(power?.kind === 'power' && power.lambdas[1]).toBeCloseTo(-3.1, 2);
@@ -199,8 +208,8 @@ describe('log1p and power transforms', () => {
     x.dispose();
   });
 
-  it('Yeo-Johnson on symmetric data has lambda 1 (the likelihood is symmetric about 1)', () => {
-    const fitted = fitPipeline(
+  it('Yeo-Johnson on symmetric data has lambda 1 (the likelihood is symmetric about 1)', async () => {
+    const fitted = await fitPipeline(
       frame({ x: [-2, 0, 2] }),
       numeric(['x'], [{ kind: 'power', standardize: false }])
     );
@@ -208,9 +217,9 @@ describe('log1p and power transforms', () => {
     expect(step?.kind === 'power' && step.lambdas[0]).toBeCloseTo(1, 5);
   });
 
-  it('fitted lambdas are maxima of the log-likelihood', () => {
+  it('fitted lambdas are maxima of the log-likelihood', async () => {
     const values = Float64Array.from([0.5, 1, 2, 8, 30]);
-    const fitted = fitPipeline(
+    const fitted = await fitPipeline(
       frame({ x: [...values] }),
       numeric(['x'], [{ kind: 'power', method: 'box-cox' }])
     );
@@ -220,23 +229,28 @@ describe('log1p and power transforms', () => {
     expect(at(lambda)).toBeGreaterThan(at(lambda + 1e-3));
     expect(at(lambda)).toBeGreaterThan(at(lambda - 1e-3));
     const yj = (l: number): number => yeoJohnsonLogLikelihood(values, l);
-    const fittedYj = fitPipeline(frame({ x: [...values] }), numeric(['x'], [{ kind: 'power' }]));
+    const fittedYj = await fitPipeline(frame({ x: [...values] }), numeric(['x'], [{ kind: 'power' }]));
     const yjStep = fittedYj.groups[0]?.kind === 'numeric' ? fittedYj.groups[0].steps[0] : undefined;
     const yjLambda = yjStep?.kind === 'power' ? (yjStep.lambdas[0] ?? NaN) : NaN;
     expect(yj(yjLambda)).toBeGreaterThan(yj(yjLambda + 1e-3));
     expect(yj(yjLambda)).toBeGreaterThan(yj(yjLambda - 1e-3));
   });
 
-  it('Box-Cox of [1/e, 1, e] is the log (lambda 0), and refuses non-positive data', () => {
+  it('Box-Cox of [1/e, 1, e] is the log (lambda 0), and refuses non-positive data', async () => {
     const f = frame({ x: [Math.exp(-1), 1, Math.E] });
-    const fitted = fitPipeline(f, numeric(['x'], [{ kind: 'power', method: 'box-cox', standardize: false }]));
+    const fitted = await fitPipeline(
+      f,
+      numeric(['x'], [{ kind: 'power', method: 'box-cox', standardize: false }])
+    );
     const step = fitted.groups[0]?.kind === 'numeric' ? fitted.groups[0].steps[0] : undefined;
     expect(step?.kind === 'power' && step.lambdas[0]).toBeCloseTo(0, 5);
     const x = transformPipeline(fitted, f);
     expectClose(x.arraySync(), [[-1], [0], [1]]);
     x.dispose();
     expect(
-      codeOf(() => fitPipeline(frame({ x: [0, 1] }), numeric(['x'], [{ kind: 'power', method: 'box-cox' }])))
+      await codeOf(() =>
+        fitPipeline(frame({ x: [0, 1] }), numeric(['x'], [{ kind: 'power', method: 'box-cox' }]))
+      )
     ).toBe('prep_box_cox_domain');
   });
 });
@@ -244,11 +258,11 @@ describe('log1p and power transforms', () => {
 describe('categorical encoding', () => {
   const f = frame({ color: ['red', 'blue', null, 'red'] });
 
-  it('one-hot with an unknown bucket for unseen categories and unimputed missing cells', () => {
+  it('one-hot with an unknown bucket for unseen categories and unimputed missing cells', async () => {
     const pipeline: PrepPipelineInput = {
       groups: [{ kind: 'categorical', columns: ['color'], steps: [{ kind: 'encode', method: 'one_hot' }] }]
     };
-    const fitted = fitPipeline(f, pipeline);
+    const fitted = await fitPipeline(f, pipeline);
     expect(fitted.outputNames).toEqual(['color=blue', 'color=red', 'color=<unknown>']);
     const x = transformPipeline(fitted, frame({ color: ['blue', 'green', null, 'red'] }));
     expectClose(x.arraySync(), [
@@ -260,7 +274,7 @@ describe('categorical encoding', () => {
     x.dispose();
   });
 
-  it('ordinal with the most frequent fill and a reserved code for unknowns', () => {
+  it('ordinal with the most frequent fill and a reserved code for unknowns', async () => {
     const pipeline: PrepPipelineInput = {
       groups: [
         {
@@ -274,14 +288,14 @@ describe('categorical encoding', () => {
       ]
     };
     // categories [blue, red]: blue 0, red 1, unknown 2; missing → red.
-    expectClose(run(f, pipeline, frame({ color: [null, 'blue', 'purple'] })), [
+    expectClose(await run(f, pipeline, frame({ color: [null, 'blue', 'purple'] })), [
       [1, 1],
       [0, 0],
       [2, 0]
     ]);
   });
 
-  it('a constant fill becomes a category when training had missing cells', () => {
+  it('a constant fill becomes a category when training had missing cells', async () => {
     const pipeline: PrepPipelineInput = {
       groups: [
         {
@@ -294,7 +308,7 @@ describe('categorical encoding', () => {
         }
       ]
     };
-    const fitted = fitPipeline(f, pipeline);
+    const fitted = await fitPipeline(f, pipeline);
     expect(fitted.outputNames).toEqual(['color=blue', 'color=missing', 'color=red', 'color=<unknown>']);
   });
 });
@@ -316,7 +330,7 @@ describe('text', () => {
     ]
   };
 
-  it('TF-IDF matches sklearn (smooth idf, raw tf, l2 norm) on a 3-document corpus', () => {
+  it('TF-IDF matches sklearn (smooth idf, raw tf, l2 norm) on a 3-document corpus', async () => {
     const train = {
       ...corpus,
       rowCount: 3,
@@ -327,7 +341,7 @@ describe('text', () => {
         }
       ]
     };
-    const fitted = fitPipeline(train, tfidf);
+    const fitted = await fitPipeline(train, tfidf);
     expect(fitted.outputNames).toEqual(['doc:cat', 'doc:dog', 'doc:ran', 'doc:sat', 'doc:the']);
     // idf: the ln(4/4)+1 = 1, cat/sat ln(4/3)+1, dog/ran ln(4/2)+1; each row then l2-normalized.
     const x = transformPipeline(fitted, corpus);
@@ -344,7 +358,7 @@ describe('text', () => {
     x.dispose();
   });
 
-  it('bag of words counts, drops unknown tokens, and caps the vocabulary', () => {
+  it('bag of words counts, drops unknown tokens, and caps the vocabulary', async () => {
     const pipeline: PrepPipelineInput = {
       groups: [
         {
@@ -360,14 +374,14 @@ describe('text', () => {
     };
     const f = frame({ doc: ['a a b', 'a b c', 'b'] });
     // df: a 2, b 3, c 1; min 2 keeps a, b; max 1 keeps the more frequent over the corpus (a 3 = b 3 → a).
-    const fitted = fitPipeline(f, pipeline);
+    const fitted = await fitPipeline(f, pipeline);
     expect(fitted.outputNames).toEqual(['doc:a']);
     const x = transformPipeline(fitted, frame({ doc: ['a a a z', null] }));
     expectClose(x.arraySync(), [[3], [0]]);
     x.dispose();
   });
 
-  it('token ids pad with 0, map unknowns to 1 and truncate', () => {
+  it('token ids pad with 0, map unknowns to 1 and truncate', async () => {
     const pipeline: PrepPipelineInput = {
       groups: [
         {
@@ -383,13 +397,16 @@ describe('text', () => {
       ]
     };
     // vocabulary [cat, dog]: cat 2, dog 3.
-    expectClose(run(frame({ doc: ['cat dog', 'dog'] }), pipeline, frame({ doc: ['Dog bird cat cat', ''] })), [
-      [3, 1, 2],
-      [0, 0, 0]
-    ]);
+    expectClose(
+      await run(frame({ doc: ['cat dog', 'dog'] }), pipeline, frame({ doc: ['Dog bird cat cat', ''] })),
+      [
+        [3, 1, 2],
+        [0, 0, 0]
+      ]
+    );
   });
 
-  it('an empty vocabulary is an error naming the column', () => {
+  it('an empty vocabulary is an error naming the column', async () => {
     const pipeline: PrepPipelineInput = {
       groups: [
         {
@@ -403,7 +420,7 @@ describe('text', () => {
         }
       ]
     };
-    expect(codeOf(() => fitPipeline(corpus, pipeline))).toBe('prep_empty_vocabulary');
+    expect(await codeOf(() => fitPipeline(corpus, pipeline))).toBe('prep_empty_vocabulary');
   });
 });
 
@@ -441,21 +458,21 @@ describe('pipeline', () => {
   };
   const trainRows = [0, 1, 2, 3];
 
-  it('fits on the train rows only: changing a test row leaves the fitted state alone', () => {
-    const fitted = fitPipeline(f, pipeline, { rows: trainRows });
+  it('fits on the train rows only: changing a test row leaves the fitted state alone', async () => {
+    const fitted = await fitPipeline(f, pipeline, { rows: trainRows });
     expect(fitted.trainRows).toBe(4);
     const changed = frame({
       age: [20, null, 40, 60, -5],
       city: ['a', 'b', 'a', null, 'new'],
       note: ['good day', 'bad day', 'good', '', 'other text']
     });
-    expect(fitPipeline(changed, pipeline, { rows: trainRows })).toEqual(fitted);
+    expect(await fitPipeline(changed, pipeline, { rows: trainRows })).toEqual(fitted);
     expect(fitted.outputNames).not.toContain('city=zzz');
     expect(fitted.outputNames).not.toContain('note:unseen');
   });
 
-  it('round-trips through JSON to the same tensor, and describes itself', () => {
-    const fitted = fitPipeline(f, pipeline, { rows: trainRows });
+  it('round-trips through JSON to the same tensor, and describes itself', async () => {
+    const fitted = await fitPipeline(f, pipeline, { rows: trainRows });
     const restored = parseFittedPipeline(JSON.parse(JSON.stringify(fitted)));
     const a = transformPipeline(fitted, f);
     const b = transformPipeline(restored, f);
@@ -474,13 +491,15 @@ describe('pipeline', () => {
     expect(lines[0]?.detail).toContain('age 40');
   });
 
-  it('rejects damaged fitted state', () => {
-    expect(codeOf(() => parseFittedPipeline({ version: 1, groups: 'nope' }))).toBe('prep_fitted_invalid');
+  it('rejects damaged fitted state', async () => {
+    expect(await codeOf(() => parseFittedPipeline({ version: 1, groups: 'nope' }))).toBe(
+      'prep_fitted_invalid'
+    );
   });
 
-  it('rejects invalid pipelines', () => {
+  it('rejects invalid pipelines', async () => {
     expect(
-      codeOf(() =>
+      await codeOf(() =>
         fitPipeline(f, {
           groups: [
             {
@@ -495,12 +514,12 @@ describe('pipeline', () => {
         })
       )
     ).toBe('prep_invalid');
-    expect(codeOf(() => fitPipeline(f, numeric(['city'], [])))).toBe('prep_column_type');
+    expect(await codeOf(() => fitPipeline(f, numeric(['city'], [])))).toBe('prep_column_type');
   });
 
-  it('leaks no tensors in fit or transform', () => {
+  it('leaks no tensors in fit or transform', async () => {
     const before = tf.memory().numTensors;
-    const fitted = fitPipeline(f, pipeline, { rows: trainRows });
+    const fitted = await fitPipeline(f, pipeline, { rows: trainRows });
     const x = transformPipeline(fitted, f);
     x.dispose();
     expect(tf.memory().numTensors).toBe(before);

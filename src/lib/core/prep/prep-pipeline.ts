@@ -139,11 +139,14 @@ function applyNumericStep(x: tf.Tensor2D, step: FittedNumericStep, extras: tf.Te
   }
 }
 
-/** Column j of a [n, k] tensor's values, as float64. */
-function columnsOf(x: tf.Tensor2D): Float64Array[] {
+/**
+ * Column j of a [n, k] tensor's values, as float64. Read asynchronously: WebGPU cannot read GPU
+ * tensors synchronously, and fitting runs on whatever backend the run trains on.
+ */
+async function columnsOf(x: tf.Tensor2D): Promise<Float64Array[]> {
   const [n, k] = x.shape;
   const transposed = tf.transpose(x);
-  const data = transposed.dataSync();
+  const data = await transposed.data();
   transposed.dispose();
   return Array.from({ length: k }, (_, j) => Float64Array.from(data.subarray(j * n, (j + 1) * n)));
 }
@@ -182,12 +185,12 @@ function fitScale(
   return { kind: 'scale', method, center, scale };
 }
 
-function fitNumericStep(
+async function fitNumericStep(
   step: NumericStep,
   columns: readonly string[],
   values: Float64Array[],
   warnings: string[]
-): FittedNumericStep {
+): Promise<FittedNumericStep> {
   switch (step.kind) {
     case 'impute': {
       const indicatorColumns: number[] = [];
@@ -252,7 +255,7 @@ function fitNumericStep(
           []
         );
       });
-      const after = columnsOf(transformed);
+      const after = await columnsOf(transformed);
       transformed.dispose();
       const scale = fitScale('standard', columns, after, warnings);
       return { kind: 'power', method: step.method, lambdas, mean: scale.center, std: scale.scale };
@@ -260,15 +263,15 @@ function fitNumericStep(
   }
 }
 
-function fitNumericGroup(
+async function fitNumericGroup(
   group: Extract<PrepGroup, { kind: 'numeric' }>,
   train: Frame,
   warnings: string[]
-): FittedNumericGroup {
+): Promise<FittedNumericGroup> {
   const steps: FittedNumericStep[] = [];
   let x = numericInput(train, group.columns);
   for (const step of group.steps) {
-    const fitted = fitNumericStep(step, group.columns, columnsOf(x), warnings);
+    const fitted = await fitNumericStep(step, group.columns, await columnsOf(x), warnings);
     steps.push(fitted);
     const next = tf.tidy(() => applyNumericStep(x, fitted, []));
     x.dispose();
@@ -499,18 +502,19 @@ function textNames(group: FittedTextGroup): string[] {
 
 // ---------------------------------------------------------------------------------------------------
 
-function outputNames(group: FittedGroup): string[] {
+/** The output column names one fitted group contributes, in tensor order. */
+export function groupOutputNames(group: FittedGroup): string[] {
   if (group.kind === 'numeric') return numericNames(group);
   if (group.kind === 'categorical') return categoricalNames(group);
   return textNames(group);
 }
 
 /** Fits `pipeline` on the training rows of `frame` (`options.rows`, else every row). */
-export function fitPipeline(
+export async function fitPipeline(
   frame: Frame,
   pipeline: PrepPipelineInput,
   options: FitOptions = {}
-): FittedPipeline {
+): Promise<FittedPipeline> {
   const parsed = PrepPipelineSchema.safeParse(pipeline);
   if (!parsed.success) {
     throw new LatheError(
@@ -527,15 +531,16 @@ export function fitPipeline(
   if (train.rowCount === 0)
     throw new LatheError('prep_no_rows', 'There are no training rows to fit preprocessing on.');
   const warnings: string[] = [];
-  const groups = parsed.data.groups.map((group): FittedGroup => {
-    if (group.kind === 'numeric') return fitNumericGroup(group, train, warnings);
-    if (group.kind === 'categorical') return fitCategoricalGroup(group, train);
-    return fitTextGroup(group, train);
-  });
+  const groups: FittedGroup[] = [];
+  for (const group of parsed.data.groups) {
+    if (group.kind === 'numeric') groups.push(await fitNumericGroup(group, train, warnings));
+    else if (group.kind === 'categorical') groups.push(fitCategoricalGroup(group, train));
+    else groups.push(fitTextGroup(group, train));
+  }
   return {
     version: 1,
     groups,
-    outputNames: groups.flatMap(outputNames),
+    outputNames: groups.flatMap(groupOutputNames),
     warnings,
     trainRows: train.rowCount
   };

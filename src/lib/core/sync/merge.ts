@@ -39,7 +39,17 @@ export const MUTABLE_FIELDS = {
   dataset: ['name', 'latestVersionId', 'roles', 'expectations', 'updatedAt'],
   datasetVersion: [],
   datasetSplit: [],
-  run: ['name', 'status', 'environment', 'metrics', 'error', 'startedAt', 'finishedAt', 'updatedAt'],
+  run: [
+    'name',
+    'status',
+    'environment',
+    'metrics',
+    'error',
+    'startedAt',
+    'finishedAt',
+    'artifacts',
+    'updatedAt'
+  ],
   metricSeries: []
 } as const satisfies Record<SyncEntity, readonly string[]>;
 
@@ -208,8 +218,16 @@ export function latestStamp(state: MergeState): string | undefined {
   return latest;
 }
 
-/** Blob hashes a record names in its own fields (dataset chunks), beyond those a mutation lists. */
+/** Blob hashes a record names in its own fields (dataset chunks, run artifacts), beyond those a mutation lists. */
 export function referencedBlobs(entity: SyncEntity, fields: FieldValues): string[] {
+  if (entity === 'run') {
+    const artifacts = z
+      .object({ artifacts: z.record(z.string(), z.string().optional()).optional() })
+      .safeParse(fields);
+    return artifacts.success
+      ? Object.values(artifacts.data.artifacts ?? {}).filter((h): h is string => typeof h === 'string')
+      : [];
+  }
   if (entity === 'datasetSplit') {
     const split = z.object({ assignments: z.string() }).safeParse(fields);
     return split.success ? [split.data.assignments] : [];
