@@ -32,3 +32,17 @@ test('an MLP trains on Iris with live charts, and its evaluation page tells the 
   await expect(view.getByTestId('importance-chart')).toContainText('petal');
   await expect(view.getByTestId('learning-curve')).toBeVisible();
 });
+
+test('the same spec, backend and seed give the same metrics in the browser', async ({ page }) => {
+  const studio = new Studio(page);
+  await studio.importSample('Iris');
+  const datasetUrl = page.url();
+  const results: number[][] = [];
+  for (let i = 0; i < 2; i++) {
+    await page.goto(datasetUrl);
+    await studio.train({ target: 'species', epochs: 8, batchSize: 8, model: 'mlp' });
+    await studio.waitForRunStatus('completed');
+    results.push([await studio.metric('accuracy'), await studio.metric('log_loss')]);
+  }
+  expect(results[1]).toEqual(results[0]);
+});

@@ -13,15 +13,26 @@
  * live there), sampled every 100 ms from /proc while the import runs: peak minus the idle page before.
  * Linux only; elsewhere it is reported as unavailable.
  *
+ * CPU time: the user + system time of those same renderer processes over each run (from
+ * /proc/<pid>/stat), so a run on a busy machine can be told apart from a slow parser: `mbPerCpuSec`
+ * is the throughput per second of CPU the page and its workers used. Linux only.
+ *
  * Options: --mb N (80: size of each comparison file), --big-mb N (1024; 0 skips the memory run),
- * --timeout S (600 per run), --parsers lathe,papaparse,udsv, --dir PATH (where files are generated).
+ * --repeat N (1: runs of each parser on each file; the fastest is reported, every run is kept),
+ * --warm N (1: more runs of the same parser in the same page after the timed cold one; the fastest
+ * is reported as `warm`: steady-state throughput, without the start-up of a fresh page, the module
+ * and worker loading and the JIT warming up, which the cold run includes for every parser),
+ * --timeout S (600 per run), --parsers lathe,papaparse,udsv, --dir PATH (where files are generated),
+ * --build DIR (the production build to serve; build/ by default).
  */
+import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  BUILD,
   RESULTS,
   ROOT,
   fmt,
@@ -39,12 +50,17 @@ const { values: args } = parseArgs({
     'big-mb': { type: 'string', default: '1024' },
     timeout: { type: 'string', default: '600' },
     parsers: { type: 'string', default: 'lathe,papaparse,udsv' },
-    dir: { type: 'string', default: path.join(os.tmpdir(), 'lathe-bench-ingest') }
+    repeat: { type: 'string', default: '1' },
+    warm: { type: 'string', default: '1' },
+    dir: { type: 'string', default: path.join(os.tmpdir(), 'lathe-bench-ingest') },
+    build: { type: 'string', default: BUILD }
   }
 });
 const targetBytes = Number(args.mb) * 1e6;
 const bigBytes = Number(args['big-mb']) * 1e6;
 const timeoutMs = Number(args.timeout) * 1000;
+const repeat = Math.max(1, Number(args.repeat) || 1);
+const warmRuns = Math.max(0, Number(args.warm) || 0);
 const parsers = args.parsers.split(',').filter((p) => ['lathe', 'papaparse', 'udsv'].includes(p));
 const PARQUET = path.join(ROOT, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
 
@@ -137,22 +153,26 @@ async function generate(dir, kind, bytes) {
 const MARKER = `--lathe-bench-ingest=${process.pid}-${Date.now()}`;
 
 /**
- * RSS of the renderer processes of this run's Chromium (where the page and its workers run), in
- * bytes: the descendants of the browser process launched with MARKER, not other Chromiums on the
- * machine (e2e tests running beside the benchmark, say).
+ * The renderer processes of this run's Chromium (where the page and its workers run): the
+ * descendants of the browser process launched with MARKER, not other Chromiums on the machine (e2e
+ * tests running beside the benchmark, say). Each with its RSS in bytes and CPU time in clock ticks.
  */
-async function rendererRss() {
+async function rendererProcesses() {
   if (process.platform !== 'linux') return null;
   const procs = [];
   for (const pid of await readdir('/proc').catch(() => [])) {
     if (!/^\d+$/.test(pid)) continue;
-    const [cmdline, status] = await Promise.all([
+    const [cmdline, status, stat] = await Promise.all([
       readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''),
-      readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
+      readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''),
+      readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
     ]);
     const ppid = /PPid:\s+(\d+)/.exec(status)?.[1];
     const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    procs.push({ pid, ppid, cmdline, rss: kb ? Number(kb) * 1024 : 0 });
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    procs.push({ pid, ppid, cmdline, rss: kb ? Number(kb) * 1024 : 0, ticks });
   }
   const root = procs.find((p) => p.cmdline.includes(MARKER));
   if (!root) return null;
@@ -167,9 +187,35 @@ async function rendererRss() {
       }
     }
   }
-  return procs
-    .filter((p) => ours.has(p.pid) && p.cmdline.includes('--type=renderer'))
-    .reduce((sum, p) => sum + p.rss, 0);
+  return procs.filter((p) => ours.has(p.pid) && p.cmdline.includes('--type=renderer'));
+}
+
+/** RSS of this run's renderer processes, in bytes. */
+async function rendererRss() {
+  const procs = await rendererProcesses();
+  return procs ? procs.reduce((sum, p) => sum + p.rss, 0) : null;
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU ticks per renderer process, to difference over a run. */
+async function rendererCpu() {
+  const procs = await rendererProcesses();
+  return procs ? new Map(procs.map((p) => [p.pid, p.ticks])) : null;
+}
+
+/** CPU milliseconds the renderers used since `before`; a process that started meanwhile counts whole. */
+function cpuMsSince(before, after) {
+  if (!before || !after) return null;
+  let ticks = 0;
+  for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
+  return (ticks / CLOCK_TICKS) * 1000;
 }
 
 async function openPage(context, origin) {
@@ -184,8 +230,27 @@ async function openPage(context, origin) {
   return { page, logs };
 }
 
-/** One parser on one file in a fresh page; with `sampleMemory`, the renderer RSS is sampled throughout. */
-async function runOne(context, origin, file, parser, sampleMemory = false) {
+/** One timed run of a parser on the page's file, with the renderers' CPU time over it. */
+async function timedRun(page, file, parser) {
+  const cpuBefore = await rendererCpu();
+  const timing = await withTimeout(
+    page.evaluate((p) => window.__latheIngestBench.run(p), parser),
+    timeoutMs,
+    `${parser} on ${path.basename(file)}`
+  );
+  const cpuMs = cpuMsSince(cpuBefore, await rendererCpu());
+  if (cpuMs !== null) {
+    timing.cpuMs = cpuMs;
+    timing.mbPerCpuSec = timing.bytes / 1e6 / (cpuMs / 1000);
+  }
+  return timing;
+}
+
+/**
+ * One parser on one file in a fresh page (the cold run), then `warm` more runs in the same page, the
+ * fastest of which is `timing.warm`. With `sampleMemory`, the renderer RSS is sampled over the cold run.
+ */
+async function runOne(context, origin, file, parser, { sampleMemory = false, warm = 0 } = {}) {
   const { page, logs } = await openPage(context, origin);
   try {
     await page.setInputFiles('#bench-file', file);
@@ -204,20 +269,24 @@ async function runOne(context, origin, file, parser, sampleMemory = false) {
           .catch(() => undefined);
       }, 100);
     }
+    let timing;
     try {
-      const timing = await withTimeout(
-        page.evaluate((p) => window.__latheIngestBench.run(p), parser),
-        timeoutMs,
-        `${parser} on ${path.basename(file)}`
-      );
+      timing = await timedRun(page, file, parser);
       if (memory && memory.baselineBytes !== null) {
         memory.peakAboveIdleBytes = memory.peakBytes - memory.baselineBytes;
         timing.memory = memory;
       }
-      return timing;
     } finally {
       if (sampler) clearInterval(sampler);
     }
+    const warmTimings = [];
+    for (let k = 0; k < warm; k++) warmTimings.push(await timedRun(page, file, parser));
+    if (warmTimings.length > 0) {
+      const best = warmTimings.reduce((a, b) => (b.ms < a.ms ? b : a));
+      const { ms, mbPerSec, rowsPerSec, cpuMs, mbPerCpuSec } = best;
+      timing.warm = { ms, mbPerSec, rowsPerSec, cpuMs, mbPerCpuSec, runs: warmTimings.map((t) => t.ms) };
+    }
+    return timing;
   } catch (err) {
     return { parser, error: err.timedOut ? 'timed out' : err.message, consoleErrors: logs.slice(0, 10) };
   } finally {
@@ -226,8 +295,8 @@ async function runOne(context, origin, file, parser, sampleMemory = false) {
 }
 
 async function main() {
-  if (!(await hasBuild())) {
-    console.error('No build found in build/: run `npm run build` first.');
+  if (!(await hasBuild(args.build))) {
+    console.error(`No build found in ${args.build}: run \`npm run build\` first.`);
     process.exit(1);
   }
   await mkdir(args.dir, { recursive: true });
@@ -236,11 +305,12 @@ async function main() {
     files[kind] = await generate(args.dir, kind, targetBytes);
   const big = bigBytes > 0 ? await generate(args.dir, 'big', bigBytes) : null;
 
-  const server = await serveBuild();
+  const server = await serveBuild(args.build);
   const origin = `http://127.0.0.1:${server.address().port}`;
   const browser = await launchChromium([MARKER]);
   const context = await browser.newContext({ serviceWorkers: 'block' });
   const csv = {};
+  const loadBefore = os.loadavg();
   let parquet = null;
   let memory = null;
   const started = Date.now();
@@ -249,9 +319,20 @@ async function main() {
       csv[kind] = {};
       for (const parser of parsers) {
         process.stdout.write(`${kind} × ${parser}… `);
-        const r = await runOne(context, origin, file, parser);
+        const runs = [];
+        for (let k = 0; k < repeat; k++)
+          runs.push(await runOne(context, origin, file, parser, { warm: warmRuns }));
+        const ok = runs.filter((run) => !run.error);
+        const r = ok.length > 0 ? ok.reduce((a, b) => (b.ms < a.ms ? b : a)) : runs[0];
+        if (repeat > 1) r.runs = runs.map(({ ms, cpuMs, error }) => ({ ms, cpuMs, error }));
         csv[kind][parser] = r;
-        console.log(r.error ?? `${fmt(r.mbPerSec)} MB/s, ${fmt(r.rowsPerSec / 1e6, 2)} M rows/s`);
+        console.log(
+          r.error ??
+            `${fmt(r.mbPerSec)} MB/s, ${fmt(r.rowsPerSec / 1e6, 2)} M rows/s, ${fmt(r.mbPerCpuSec)} MB per CPU-second` +
+              (r.warm
+                ? `; warm ${fmt(r.warm.mbPerSec)} MB/s, ${fmt(r.warm.mbPerCpuSec)} MB per CPU-second`
+                : '')
+        );
       }
     }
     process.stdout.write('flights-3m.parquet × lathe… ');
@@ -259,7 +340,7 @@ async function main() {
     console.log(parquet.error ?? `${fmt(parquet.ms / 1000, 2)} s for ${parquet.rows} rows`);
     if (big) {
       process.stdout.write(`${path.basename(big)} × lathe (memory)… `);
-      memory = await runOne(context, origin, big, 'lathe', true);
+      memory = await runOne(context, origin, big, 'lathe', { sampleMemory: true });
       console.log(
         memory.error ??
           `${fmt(memory.mbPerSec)} MB/s, peak renderer RSS ${fmt((memory.memory?.peakBytes ?? NaN) / 2 ** 20, 0)} MiB`
@@ -274,12 +355,17 @@ async function main() {
     benchmark: 'ingest',
     date: new Date().toISOString(),
     machine: machineInfo(),
+    // Other work on the machine slows every parser; a load above the core count makes MB/s unreliable.
+    loadAverage: { start: loadBefore, end: os.loadavg() },
     browser: { version: browser.version() },
     totalSeconds: (Date.now() - started) / 1000,
     notes: [
       'lathe: the data worker of the production build: decode, parse, infer from a 10k-row sample, encode typed Arrow IPC chunks, SHA-256 each; the chunks are transferred to the page.',
       'papaparse: Papa.parse(File, { dynamicTyping: true, chunkSize: 8 MB }) on the page thread, rows counted per chunk and dropped.',
       'udsv: File.stream() → TextDecoderStream → uDSV parser.chunk(text, typedArrs), schema inferred from the first piece; rows counted and dropped.',
+      'cpu: user + system time of the Chromium renderer processes (page and workers) over the run, from /proc; mbPerCpuSec = MB / CPU seconds, less sensitive than MB/s to other load on the machine.',
+      `repeat: ${repeat} run(s) per parser and file, each in a fresh page; the fastest is reported.`,
+      `warm: ${warmRuns} more run(s) in the same page after each cold run; the fastest is reported as warm (steady state: no page start-up, module or worker loading, JIT warm-up).`,
       "memory: RSS of this run's Chromium renderer processes (page and workers) from /proc, sampled every 100 ms; it includes the returned Arrow chunks (memory.arrowBytes), which the page holds until it stores them."
     ],
     files: Object.fromEntries(
@@ -311,11 +397,30 @@ async function main() {
         r.rows ?? '—',
         fmt(r.ms / 1000, 2),
         r.error ?? fmt(r.mbPerSec),
-        fmt(r.rowsPerSec / 1e6, 2)
+        fmt(r.rowsPerSec / 1e6, 2),
+        fmt(r.mbPerCpuSec),
+        fmt(r.warm?.mbPerSec),
+        fmt((r.warm?.rowsPerSec ?? NaN) / 1e6, 2),
+        fmt(r.warm?.mbPerCpuSec)
       ]);
     }
   }
-  printTable(['file', 'parser', 'MB', 'rows', 's', 'MB/s', 'M rows/s'], lines);
+  printTable(
+    [
+      'file',
+      'parser',
+      'MB',
+      'rows',
+      's',
+      'MB/s',
+      'M rows/s',
+      'MB/CPU-s',
+      'warm MB/s',
+      'warm Mrows/s',
+      'warm MB/CPU-s'
+    ],
+    lines
+  );
   if (parquet && !parquet.error) {
     console.log(`\nflights-3m.parquet: ${parquet.rows} rows in ${fmt(parquet.ms / 1000, 2)} s`);
   }

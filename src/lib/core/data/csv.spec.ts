@@ -5,6 +5,8 @@ import {
   looksBinary,
   parseCsv,
   sniffDelimiter,
+  sniffDelimiterBytes,
+  type CsvByteBatch,
   type CsvParserOptions,
   type CsvRow
 } from './csv';
@@ -152,5 +154,149 @@ describe('CsvParser', () => {
     parser.push('a\n1\n');
     parser.end();
     expect(() => parser.push('2\n')).toThrow(CsvError);
+  });
+});
+
+/** mulberry32: seeded, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CELLS = [
+  '',
+  '1',
+  '-2.5',
+  'x',
+  'Zürich',
+  '日本',
+  '😀',
+  ' pad ',
+  'NA',
+  '"q"',
+  '"a ""b"" c"',
+  '"x,y"',
+  '"l\r\nm"',
+  '"l\nm"',
+  '"ab"c',
+  'a"b',
+  '""',
+  '\ufeff',
+  '\r',
+  '"open'
+];
+
+/** A random CSV: any delimiter and line end, ragged rows, quotes of every kind, some blank lines. */
+function randomCsv(next: () => number): string {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const delimiter = pick([',', ';', '\t', '|']);
+  const ending = pick(['\n', '\r\n', '\r']);
+  const columns = 1 + Math.floor(next() * 5);
+  const lines = Array.from({ length: Math.floor(next() * 60) }, () => {
+    if (next() < 0.05) return '';
+    const width = next() < 0.9 ? columns : Math.floor(next() * (columns + 2));
+    return Array.from({ length: width }, () => pick(CELLS)).join(delimiter);
+  });
+  return (next() < 0.2 ? '\ufeff' : '') + lines.join(ending) + (next() < 0.5 ? ending : '');
+}
+
+/** Rows, header, warnings and delimiter of a parse, or the error it ends in. */
+function outcome(parser: CsvParser, feedAll: () => CsvRow[]): unknown {
+  try {
+    const rows = feedAll();
+    return {
+      rows,
+      header: parser.header,
+      warnings: parser.warnings,
+      delimiter: parser.delimiter,
+      ragged: parser.raggedRows
+    };
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    return { code: err.code, message: err.message, line: err.line };
+  }
+}
+
+describe('CsvParser.pushBytes', () => {
+  it('gives what push gives for the decoded text, cut anywhere, with or without a sink', () => {
+    const encoder = new TextEncoder();
+    for (let seed = 1; seed <= 1500; seed++) {
+      const next = random(seed);
+      const bytes = encoder.encode(randomCsv(next));
+      const options: CsvParserOptions = {
+        raggedRows: next() < 0.5 ? 'pad' : 'error',
+        header: ([true, false, 'auto'] as const)[Math.floor(next() * 3)],
+        fileName: 'f.csv'
+      };
+      // Byte pieces cut anywhere; the text pieces a streaming decoder makes of them; and the same
+      // bytes cut at character boundaries, as pushBytes takes them.
+      const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+      const texts: string[] = [];
+      const pieces: Uint8Array[] = [];
+      let held = new Uint8Array(0);
+      for (let i = 0; i < bytes.length;) {
+        const size = 1 + Math.floor(next() * (next() < 0.5 ? 6 : 120));
+        const piece = bytes.subarray(i, i + size);
+        i += size;
+        texts.push(decoder.decode(piece, { stream: true }));
+        const all = new Uint8Array(held.length + piece.length);
+        all.set(held);
+        all.set(piece, held.length);
+        let cut = all.length;
+        while (cut > 0 && cut > all.length - 4 && ((all[cut - 1] ?? 0) & 0xc0) === 0x80) cut--;
+        if (cut > 0 && (all[cut - 1] ?? 0) >= 0xc0) {
+          const lead = all[cut - 1] ?? 0;
+          const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+          cut = all.length - (cut - 1) >= length ? all.length : cut - 1;
+        } else cut = all.length;
+        pieces.push(all.subarray(0, cut));
+        held = all.slice(cut);
+      }
+      const fromText = new CsvParser(options);
+      const expected = outcome(fromText, () => [
+        ...texts.flatMap((t) => fromText.push(t)),
+        ...fromText.end()
+      ]);
+      const fromBytes = new CsvParser(options);
+      expect(
+        outcome(fromBytes, () => [...pieces.flatMap((p) => fromBytes.pushBytes(p)), ...fromBytes.end()]),
+        `seed ${seed}`
+      ).toEqual(expected);
+      // Through a sink: the same rows, read from the batches.
+      const sunk = new CsvParser(options);
+      const rows: CsvRow[] = [];
+      sunk.sendTo({
+        batch(batch: CsvByteBatch) {
+          for (let r = batch.from; r < batch.rows; r++) {
+            const fields = Array.from({ length: batch.rowFields[r] ?? 0 }, (_, k) => batch.field(r, k));
+            rows.push({ line: batch.lines[r] ?? 0, fields });
+          }
+        }
+      });
+      const viaSink = outcome(sunk, () => {
+        for (const p of pieces) expect(sunk.pushBytes(p)).toEqual([]);
+        expect(sunk.end()).toEqual([]);
+        return rows;
+      });
+      if ((expected as { code?: string }).code === undefined)
+        expect(viaSink, `seed ${seed}`).toEqual(expected);
+    }
+  });
+
+  it('sniffs bytes as it sniffs the text they spell', () => {
+    const encoder = new TextEncoder();
+    for (let seed = 1; seed <= 500; seed++) {
+      const text = randomCsv(random(seed));
+      for (const cut of [text.length, Math.floor(text.length / 2)]) {
+        const sample = text.slice(0, cut);
+        expect(sniffDelimiterBytes(encoder.encode(sample)), `seed ${seed}`).toBe(sniffDelimiter(sample));
+      }
+    }
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { inferColumn, inferSchema, isMissing, parseCell, parseIsoDateTime } from './infer';
+import {
+  inferColumn,
+  inferSchema,
+  isFloatText,
+  isIntegerText,
+  isMissing,
+  parseCell,
+  parseIsoDateTime
+} from './infer';
 
 const typeOf = (name: string, cells: string[]): string => inferColumn(name, cells).schema.type;
 const repeat = (values: string[], times: number): string[] =>
@@ -110,5 +118,25 @@ describe('parseCell', () => {
     expect(parseCell('categorical', ' red ')).toBe('red');
     expect(parseCell('text', ' keep  spaces ')).toBe(' keep  spaces ');
     expect(parseCell('text', 'NA')).toBeNull();
+  });
+});
+
+describe('the number checks of inference', () => {
+  it('accept exactly what their patterns accept', () => {
+    const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+    const INTEGER = /^[+-]?\d+$/;
+    const pieces = ['0', '7', '.', '+', '-', 'e', 'E', 'x', ' ', '١', '1e', '.5', '5.', 'e+', 'E-3'];
+    let seed = 11;
+    const next = (): number => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let n = 0; n < 50_000; n++) {
+      let text = '';
+      const parts = Math.floor(next() * 6);
+      for (let k = 0; k < parts; k++) text += pieces[Math.floor(next() * pieces.length)] ?? '';
+      expect(isFloatText(text), JSON.stringify(text)).toBe(FLOAT.test(text));
+      expect(isIntegerText(text), JSON.stringify(text)).toBe(INTEGER.test(text));
+    }
   });
 });

@@ -14,6 +14,7 @@
  * the first few kept as examples: nothing is coerced silently.
  */
 import type { ColumnSchema, ColumnType } from '../records';
+import { isTrimmed } from './text-cells';
 
 /** Cells that mean "no value", compared trimmed and lower-cased. */
 export const MISSING_TOKENS: ReadonlySet<string> = new Set(['', 'na', 'n/a', 'null', '?', 'nan']);
@@ -48,8 +49,6 @@ export interface InferredSchema {
 
 export type CellValue = number | boolean | string | null;
 
-const INTEGER = /^[+-]?\d+$/;
-const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -68,9 +67,31 @@ export function isIdentifierName(name: string): boolean {
 
 /** Milliseconds since the epoch of an ISO date (UTC midnight), or null when it is not a real date. */
 export function parseIsoDate(text: string): number | null {
+  if (!startsLikeDate(text)) return null;
   const m = DATE.exec(text);
   if (!m) return null;
   return utc(Number(m[1]), Number(m[2]), Number(m[3]), 0, 0, 0, 0);
+}
+
+/** `parseIsoDate` of the UTF-8 cell `bytes[start, end)`, without decoding it: the CSV fast path's date reader. */
+export function parseIsoDateBytes(bytes: Uint8Array, start: number, end: number): number | null {
+  if (end - start !== 10 || bytes[start + 4] !== 0x2d || bytes[start + 7] !== 0x2d) return null;
+  const year = digitsAt(bytes, start, 4);
+  const month = digitsAt(bytes, start + 5, 2);
+  const day = digitsAt(bytes, start + 8, 2);
+  if (year < 0 || month < 0 || day < 0) return null;
+  return utc(year, month, day, 0, 0, 0, 0);
+}
+
+/** The number `count` ASCII digits at `at` spell, or -1 when one is not a digit. */
+function digitsAt(bytes: Uint8Array, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = (bytes[i] ?? 0) - 48;
+    if (!(d >= 0 && d <= 9)) return -1;
+    value = value * 10 + d;
+  }
+  return value;
 }
 
 /**
@@ -78,6 +99,7 @@ export function parseIsoDate(text: string): number | null {
  * as UTC, so the same file gives the same values on every machine.
  */
 export function parseIsoDateTime(text: string): number | null {
+  if (!startsLikeDate(text)) return null;
   const date = parseIsoDate(text);
   if (date !== null) return date;
   const m = DATETIME.exec(text);
@@ -103,6 +125,18 @@ export function parseIsoDateTime(text: string): number | null {
   return local + Math.round(fraction) - offsetMinutes * 60_000;
 }
 
+/** Both ISO patterns start `dddd-`: most cells are ruled out before a regular expression runs. */
+function startsLikeDate(text: string): boolean {
+  return (
+    text.length >= 10 &&
+    text.charCodeAt(4) === 0x2d &&
+    isDigit(text.charCodeAt(0)) &&
+    isDigit(text.charCodeAt(1)) &&
+    isDigit(text.charCodeAt(2)) &&
+    isDigit(text.charCodeAt(3))
+  );
+}
+
 function utc(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number | null {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
   const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
@@ -121,7 +155,7 @@ export function parseCell(type: ColumnType, raw: string): CellValue {
   switch (type) {
     case 'integer':
     case 'float':
-      return FLOAT.test(cell) ? Number(cell) : null;
+      return isFloatText(cell) ? Number(cell) : null;
     case 'boolean': {
       const lower = cell.toLowerCase();
       if (TRUE_TOKENS.has(lower)) return true;
@@ -166,7 +200,8 @@ function countCells(cells: readonly string[], distinct: Set<string>): CellCounts
   };
   for (const raw of cells) {
     const cell = raw.trim();
-    const lower = cell.toLowerCase();
+    // The tokens compared lower-cased start with a letter or ?; a number needs no lower-casing.
+    const lower = startsLikeNumber(cell) ? cell : cell.toLowerCase();
     if (MISSING_TOKENS.has(lower)) {
       counts.missing++;
       continue;
@@ -174,10 +209,10 @@ function countCells(cells: readonly string[], distinct: Set<string>): CellCounts
     counts.present++;
     distinct.add(cell);
     if (cell.length > counts.longest) counts.longest = cell.length;
-    if (/\s/.test(cell)) counts.spaced++;
-    if (FLOAT.test(cell)) {
+    if (hasWhitespace(cell)) counts.spaced++;
+    if (isFloatText(cell)) {
       counts.float++;
-      if (INTEGER.test(cell)) counts.integer++;
+      if (isIntegerText(cell)) counts.integer++;
     } else if (TRUE_TOKENS.has(lower) || FALSE_TOKENS.has(lower)) {
       counts.boolean++;
     } else if (parseIsoDate(cell) !== null) {
@@ -188,6 +223,69 @@ function countCells(cells: readonly string[], distinct: Set<string>): CellCounts
     }
   }
   return counts;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function startsLikeNumber(cell: string): boolean {
+  const c = cell.charCodeAt(0);
+  return isDigit(c) || c === 0x2b || c === 0x2d || c === 0x2e;
+}
+
+/** `/\s/.test(cell)`: JavaScript's whitespace is what `trim` removes. */
+function hasWhitespace(cell: string): boolean {
+  for (let i = 0; i < cell.length; i++) if (isTrimmed(cell.charCodeAt(i))) return true;
+  return false;
+}
+
+/**
+ * A decimal number as a CSV writes one: `/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/`, without
+ * the regular expression (inference runs it on every sampled cell).
+ */
+export function isFloatText(text: string): boolean {
+  const n = text.length;
+  let i = 0;
+  const sign = text.charCodeAt(0);
+  if (sign === 0x2b || sign === 0x2d) i++;
+  let whole = 0;
+  while (i < n && isDigit(text.charCodeAt(i))) {
+    i++;
+    whole++;
+  }
+  let fraction = 0;
+  if (i < n && text.charCodeAt(i) === 0x2e) {
+    i++;
+    while (i < n && isDigit(text.charCodeAt(i))) {
+      i++;
+      fraction++;
+    }
+  }
+  if (whole === 0 && fraction === 0) return false;
+  if (i < n && (text.charCodeAt(i) | 0x20) === 0x65) {
+    i++;
+    const expSign = text.charCodeAt(i);
+    if (expSign === 0x2b || expSign === 0x2d) i++;
+    let exponent = 0;
+    while (i < n && isDigit(text.charCodeAt(i))) {
+      i++;
+      exponent++;
+    }
+    if (exponent === 0) return false;
+  }
+  return i === n;
+}
+
+/** A whole number: `/^[+-]?\d+$/`, without the regular expression. */
+export function isIntegerText(text: string): boolean {
+  const n = text.length;
+  let i = 0;
+  const sign = text.charCodeAt(0);
+  if (sign === 0x2b || sign === 0x2d) i++;
+  if (i === n) return false;
+  for (; i < n; i++) if (!isDigit(text.charCodeAt(i))) return false;
+  return true;
 }
 
 function chooseType(name: string, counts: CellCounts, distinct: number, stringOnly = false): ColumnType {
@@ -228,13 +326,14 @@ export function inferColumn(
   const counts = countCells(cells, distinct);
   const type = chooseType(name, counts, distinct.size, options.stringOnly);
   const malformed: ColumnMalformed = { column: name, type, count: 0, examples: [] };
-  if (
-    type === 'integer' ||
-    type === 'float' ||
-    type === 'boolean' ||
-    type === 'date' ||
-    type === 'datetime'
-  ) {
+  // The counts tell how many present cells parse as the type: when all do, none is malformed.
+  const parsed =
+    type === 'integer' || type === 'float'
+      ? counts.float
+      : type === 'boolean' || type === 'date' || type === 'datetime'
+        ? counts[type]
+        : counts.present;
+  if (parsed < counts.present) {
     for (let row = 0; row < cells.length; row++) {
       const raw = cells[row] ?? '';
       if (parseCell(type, raw) !== null || isMissing(raw)) continue;

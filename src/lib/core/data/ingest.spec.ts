@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readChunks, tableToColumns } from './arrow';
 import { CsvError } from './csv';
-import { IngestCancelledError, ingestCsv, type IngestProgress } from './ingest';
+import type { TextEncodingName } from './encoding';
+import {
+  IngestCancelledError,
+  IngestContext,
+  decodeText,
+  decodeUtf8,
+  ingestCsv,
+  type IngestProgress
+} from './ingest';
 
 const IRIS = fileURLToPath(new URL('../../../../static/samples/iris.csv', import.meta.url));
 const HOUSING = fileURLToPath(new URL('../../../../static/samples/housing.csv', import.meta.url));
@@ -184,5 +192,135 @@ describe('ingestCsv', () => {
     );
     expect(err).toBeInstanceOf(IngestCancelledError);
     expect((err as IngestCancelledError).code).toBe('cancelled');
+  });
+});
+
+/** mulberry32: seeded, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Decoded = { pieces: string[]; warnings: string[]; encoding?: string; error?: string };
+
+/** Runs decodeText and decodeUtf8 over the same stream and expects the same text, warnings and errors. */
+async function compareDecoders(
+  stream: () => AsyncIterable<Uint8Array>,
+  encoding: TextEncodingName | undefined,
+  canRestart: boolean,
+  label: string
+): Promise<Decoded> {
+  const run = async <T>(
+    decode: typeof decodeText | typeof decodeUtf8,
+    show: (piece: T) => string
+  ): Promise<Decoded> => {
+    const ctx = new IngestContext({ fileName: 'd.csv', fileSize: 0 });
+    const out: { encoding?: TextEncodingName; warnings: string[] } = { warnings: [] };
+    const state = { hints: new Map(), encoding, canRestart };
+    const pieces: string[] = [];
+    try {
+      for await (const piece of decode(ctx, stream(), state, out)) pieces.push(show(piece as T));
+      return { pieces, warnings: out.warnings, encoding: out.encoding };
+    } catch (err) {
+      return { pieces, warnings: out.warnings, error: String(err) };
+    }
+  };
+  const text = await run<string>(decodeText, (piece) => piece);
+  const utf8 = await run<Uint8Array>(decodeUtf8, (piece) =>
+    // Cut at character boundaries: every piece is valid UTF-8 on its own.
+    new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(piece)
+  );
+  if (text.error === undefined) expect(utf8, label).toEqual(text);
+  else
+    expect({ error: utf8.error, warnings: utf8.warnings }, label).toEqual({
+      error: text.error,
+      warnings: text.warnings
+    });
+  return text;
+}
+
+describe('decodeUtf8', () => {
+  it('holds back a character cut by a piece, and checks what follows it even when that is ASCII', async () => {
+    const cases: number[][][] = [
+      [
+        [0x61, 0xc3],
+        [0xbc, 0x62]
+      ],
+      [
+        [0x61, 0xc3],
+        [0x62, 0x63],
+        [0xc3, 0xbc]
+      ],
+      [[0x61, 0xe2, 0x82], [0x62], [0xc3, 0xbc]],
+      [
+        [0xef, 0xbb],
+        [0xbf, 0x61]
+      ],
+      [[0x61, 0xf0, 0x9f], [0x98], [0x80, 0x62]],
+      [[0x61, 0xe2, 0x82]]
+    ];
+    for (const [n, pieces] of cases.entries()) {
+      const stream = async function* (): AsyncGenerator<Uint8Array> {
+        // Past the first 64 KB, which are read as one piece to detect the encoding.
+        yield new TextEncoder().encode('x,y\n'.repeat(16_384));
+        for (const piece of pieces) yield Uint8Array.from(piece);
+      };
+      for (const encoding of ['utf-8', undefined] as const) {
+        for (const canRestart of [false, true])
+          await compareDecoders(stream, encoding, canRestart, `case ${n}`);
+      }
+    }
+  });
+
+  it('gives, piece for piece, the UTF-8 of what decodeText gives, with the same warnings and restarts', async () => {
+    const encoder = new TextEncoder();
+    const runs: Array<{ pieces: string[]; warnings: string[]; encoding?: string; error?: string }> = [];
+    for (let seed = 1; seed <= 300; seed++) {
+      const next = random(seed);
+      // Mostly valid text with multi-byte characters; a byte-order mark; invalid bytes, early or
+      // past the 64 KB the encoding is detected from; a truncated character at the very end.
+      const out: number[] = [];
+      if (next() < 0.3) out.push(0xef, 0xbb, 0xbf);
+      const size = next() < 0.3 ? 70_000 + Math.floor(next() * 20_000) : Math.floor(next() * 3000);
+      const invalid = next();
+      while (out.length < size) {
+        const r = next();
+        if (r < 0.002 && invalid < 0.5)
+          out.push(
+            ...([[0xff], [0x80], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80]][Math.floor(next() * 5)] ?? [])
+          );
+        else if (r < 0.05)
+          out.push(...encoder.encode(['ü', '€', '😀', '日本', '\ufeff'][Math.floor(next() * 5)] ?? ''));
+        else out.push(...[...encoder.encode('a,b\n1;2 xyz')].slice(0, 1 + Math.floor(next() * 12)));
+      }
+      if (next() < 0.1) out.push(0xe2, 0x82);
+      const bytes = Uint8Array.from(out);
+      const cuts: number[] = [];
+      for (let i = 0; i < bytes.length;) {
+        i += 1 + Math.floor(next() * (next() < 0.3 ? 5 : 9000));
+        cuts.push(Math.min(i, bytes.length));
+      }
+      const stream = async function* (): AsyncGenerator<Uint8Array> {
+        let from = 0;
+        for (const cut of cuts) {
+          yield bytes.slice(from, cut);
+          from = cut;
+        }
+      };
+      const encoding = ([undefined, undefined, 'utf-8', 'windows-1252', 'utf-16le'] as const)[
+        Math.floor(next() * 5)
+      ];
+      runs.push(await compareDecoders(stream, encoding, next() < 0.5, `seed ${seed}`));
+    }
+    // The inputs reach every branch: restarts, replacement characters, other encodings.
+    expect(runs.some((r) => r.error?.includes('not UTF-8 after the first 64 KB'))).toBe(true);
+    expect(runs.some((r) => r.warnings.some((w) => w.includes('replaced by')))).toBe(true);
+    expect(runs.some((r) => r.encoding === 'windows-1252')).toBe(true);
   });
 });

@@ -364,16 +364,13 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
-/**
- * Decodes text pieces in the detected (or given) encoding. Bytes that are not UTF-8 after the start
- * of the file was: a restart as Latin-1 when the source can be re-read, else U+FFFD and a warning.
- */
-export async function* decodeText(
+/** Detects (or takes) the encoding of a text stream and words a warning when it is not UTF-8. */
+async function openText(
   ctx: IngestContext,
   pieces: AsyncIterable<Uint8Array>,
   state: PassState,
   out: { encoding?: TextEncodingName; warnings: string[] }
-): AsyncGenerator<string> {
+): Promise<{ encoding: TextEncodingName; rest: AsyncIterable<Uint8Array> }> {
   const { head, ended, rest } = await peek(pieces, ENCODING_SAMPLE_BYTES);
   const encoding = state.encoding ?? detectEncoding(head, ended).encoding;
   out.encoding = encoding;
@@ -384,20 +381,35 @@ export async function* decodeText(
         : `${ctx.fileName} is encoded as ${encodingLabel(encoding)}; it was converted to UTF-8.`
     );
   }
+  return { encoding, rest };
+}
+
+function notUtf8(ctx: IngestContext): RestartRequest {
+  return new RestartRequest(
+    `${ctx.fileName} has bytes that are not UTF-8 after the first ${ENCODING_SAMPLE_BYTES / 1024} KB.`,
+    { encoding: 'windows-1252' }
+  );
+}
+
+function replacedWarning(ctx: IngestContext): string {
+  return `${ctx.fileName} is not entirely valid UTF-8; unreadable characters were replaced by “\ufffd”. Save it as UTF-8 to keep them.`;
+}
+
+/** Text pieces in an encoding, decoded; for `decodeText` and the non-UTF-8 side of `decodeUtf8`. */
+async function* decodeWith(
+  ctx: IngestContext,
+  rest: AsyncIterable<Uint8Array>,
+  state: PassState,
+  encoding: TextEncodingName,
+  out: { warnings: string[] }
+): AsyncGenerator<string> {
   let decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8', ignoreBOM: false });
   let replaced = false;
   const decode = (bytes: Uint8Array | undefined): string => {
     try {
       return bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode();
     } catch {
-      if (state.canRestart) {
-        throw new RestartRequest(
-          `${ctx.fileName} has bytes that are not UTF-8 after the first ${ENCODING_SAMPLE_BYTES / 1024} KB.`,
-          {
-            encoding: 'windows-1252'
-          }
-        );
-      }
+      if (state.canRestart) throw notUtf8(ctx);
       replaced = true;
       decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
       return bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode();
@@ -409,11 +421,123 @@ export async function* decodeText(
   }
   const tail = decode(undefined);
   if (tail) yield tail;
-  if (replaced) {
-    out.warnings.push(
-      `${ctx.fileName} is not entirely valid UTF-8; unreadable characters were replaced by “\ufffd”. Save it as UTF-8 to keep them.`
-    );
+  if (replaced) out.warnings.push(replacedWarning(ctx));
+}
+
+/**
+ * Decodes text pieces in the detected (or given) encoding. Bytes that are not UTF-8 after the start
+ * of the file was: a restart as Latin-1 when the source can be re-read, else U+FFFD and a warning.
+ */
+export async function* decodeText(
+  ctx: IngestContext,
+  pieces: AsyncIterable<Uint8Array>,
+  state: PassState,
+  out: { encoding?: TextEncodingName; warnings: string[] }
+): AsyncGenerator<string> {
+  const { encoding, rest } = await openText(ctx, pieces, state, out);
+  yield* decodeWith(ctx, rest, state, encoding, out);
+}
+
+/**
+ * The text of `decodeText` as UTF-8 bytes, cut where `decodeText` cuts it, without decoding UTF-8:
+ * the bytes are passed through once they are known to be valid (a piece of ASCII is valid as it
+ * is; any other piece is checked by a fatal `TextDecoder`, the very check `decodeText` makes, so
+ * the same piece restarts the import or, when it cannot restart, starts the U+FFFD replacement).
+ * A character cut by the end of a piece is held back for the next, and a leading byte-order mark
+ * is dropped, as the decoder does. Other encodings are decoded and encoded as UTF-8.
+ */
+export async function* decodeUtf8(
+  ctx: IngestContext,
+  pieces: AsyncIterable<Uint8Array>,
+  state: PassState,
+  out: { encoding?: TextEncodingName; warnings: string[] }
+): AsyncGenerator<Uint8Array> {
+  const { encoding, rest } = await openText(ctx, pieces, state, out);
+  if (encoding !== 'utf-8') {
+    const encoder = new TextEncoder();
+    for await (const text of decodeWith(ctx, rest, state, encoding, out)) yield encoder.encode(text);
+    return;
   }
+  let checker: TextDecoder | undefined;
+  /** The checker holds the start of a character from the previous piece. */
+  let pending = false;
+  let held: Uint8Array | undefined;
+  let first = true;
+  let replacing: TextDecoder | undefined;
+  const encoder = new TextEncoder();
+  for await (const piece of rest) {
+    if (!replacing && (pending || !isAscii(piece))) {
+      checker ??= new TextDecoder('utf-8', { fatal: true });
+      try {
+        checker.decode(piece, { stream: true });
+      } catch {
+        if (state.canRestart) throw notUtf8(ctx);
+        // As `decodeText`: a fresh lenient decoder from this piece on; what the checker held is lost.
+        replacing = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+        held = undefined;
+      }
+    }
+    if (replacing) {
+      const text = replacing.decode(piece, { stream: true });
+      if (text) yield encoder.encode(text);
+      continue;
+    }
+    let bytes = held ? concat([held, piece], held.byteLength + piece.byteLength) : piece;
+    if (first && bytes.byteLength > 0) {
+      first = false;
+      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    }
+    const cut = incompleteTail(bytes);
+    held = cut > 0 ? bytes.slice(bytes.byteLength - cut) : undefined;
+    pending = cut > 0;
+    const body = cut > 0 ? bytes.subarray(0, bytes.byteLength - cut) : bytes;
+    if (body.byteLength > 0) yield body;
+  }
+  if (replacing) {
+    const text = replacing.decode();
+    if (text) yield encoder.encode(text);
+  } else if (checker) {
+    try {
+      // A character cut off by the end of the file.
+      checker.decode();
+    } catch {
+      if (state.canRestart) throw notUtf8(ctx);
+      replacing = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+    }
+  }
+  if (replacing) out.warnings.push(replacedWarning(ctx));
+}
+
+/** True when every byte is below 0x80; four at a time where the piece is aligned for it. */
+function isAscii(bytes: Uint8Array): boolean {
+  const n = bytes.byteLength;
+  let i = 0;
+  let bits = 0;
+  const misaligned = (4 - (bytes.byteOffset & 3)) & 3;
+  for (; i < misaligned && i < n; i++) bits |= bytes[i] ?? 0;
+  const words = (n - i) >> 2;
+  if (words > 0) {
+    const view = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+    let acc = 0;
+    for (let w = 0; w < words; w++) acc |= view[w] ?? 0;
+    if ((acc & 0x80808080) !== 0) return false;
+    i += words * 4;
+  }
+  for (; i < n; i++) bits |= bytes[i] ?? 0;
+  return (bits & 0x80) === 0;
+}
+
+/** How many bytes at the end of valid UTF-8 start a character that the next piece finishes (0–3). */
+function incompleteTail(bytes: Uint8Array): number {
+  const n = bytes.byteLength;
+  for (let k = 1; k <= 3 && k <= n; k++) {
+    const b = bytes[n - k] ?? 0;
+    if ((b & 0xc0) === 0x80) continue;
+    if (b < 0x80) return 0;
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+    return length > k ? k : 0;
+  }
+  return 0;
 }
 
 /** Reads CSV or TSV from a stream into the encoder. */
@@ -432,16 +556,18 @@ async function readCsv(
   });
   const text: { encoding?: TextEncodingName; warnings: string[] } = { warnings: [] };
   let encoder: TableEncoder | undefined;
-  const take = (rows: ReturnType<CsvParser['push']>): void => {
-    if (rows.length === 0) return;
-    encoder ??= ctx.newEncoder(parser.header ?? [], state.hints, state.canRestart);
-    for (const row of rows) encoder.push(row.fields, row.line);
-  };
-  for await (const piece of decodeText(ctx, ctx.pieces(stream), state, text)) {
-    take(parser.push(piece));
+  // Rows go from the tokenizer to the encoder as byte ranges: no string per cell.
+  parser.sendTo({
+    batch(batch) {
+      encoder ??= ctx.newEncoder(parser.header ?? [], state.hints, state.canRestart);
+      encoder.pushBatch(batch);
+    }
+  });
+  for await (const piece of decodeUtf8(ctx, ctx.pieces(stream), state, text)) {
+    parser.pushBytes(piece);
     ctx.progress();
   }
-  take(parser.end());
+  parser.end();
   encoder ??= ctx.newEncoder(parser.header ?? [], state.hints, state.canRestart);
   const report: Partial<IngestReport> = { encoding: text.encoding };
   if (options.raggedRows === 'pad') report.raggedRows = parser.raggedRows;

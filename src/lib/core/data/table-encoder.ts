@@ -49,14 +49,26 @@ import {
   contentHashOf,
   type ArrowChunk
 } from './arrow';
+import type { CsvByteBatch } from './csv';
 import {
   MALFORMED_EXAMPLES,
   MISSING_TOKENS,
   PARSE_THRESHOLD,
   inferColumn,
   parseIsoDate,
+  parseIsoDateBytes,
   parseIsoDateTime
 } from './infer';
+import {
+  ByteSet,
+  NumberSet,
+  Utf8Buffer,
+  booleanRange,
+  isTrimmedRange,
+  missingRange,
+  plainDecimal,
+  utf8Text
+} from './text-cells';
 
 /** A cell as a source gives it: text from CSV, JSON primitives, native values from Arrow and Parquet. */
 export type RawCell = string | number | boolean | bigint | Date | null | undefined;
@@ -139,13 +151,19 @@ interface ColumnState {
   missing: number;
   malformed: number;
   examples: MalformedCellReport[];
-  distinct: Set<string | number> | undefined;
+  /**
+   * Distinct values so far, until there are more than the limit: numbers, or strings (utf8 storage).
+   * Both are undefined for a dictionary column (its dictionary counts them) and past the limit.
+   */
+  distinctNums: NumberSet | undefined;
+  distinctStrs: ByteSet | undefined;
   /** Numbers, booleans (0/1), dates (ms) and dictionary codes of the current chunk's rows. */
   nums: Float64Array;
   valid: Uint8Array;
-  /** Strings of the current chunk's rows (utf8 storage). */
-  strs: Array<string | null>;
-  dict: { codes: Map<string, number>; values: string[] } | undefined;
+  /** The current chunk's values as UTF-8 (utf8 storage). */
+  utf8: Utf8Buffer | undefined;
+  /** The categories (dict storage); a category's index is its code. */
+  dict: ByteSet | undefined;
   /** A malformed rate past the threshold was seen but the source cannot be re-read. */
   overThreshold: boolean;
 }
@@ -176,8 +194,11 @@ function mayHaveRadixPrefix(text: string): boolean {
   return text.length > 2 && (first === 48 || first <= 32);
 }
 
-/** `MISSING_TOKENS` (compared trimmed and lower-cased), without allocating for the usual cell. */
-function isMissingText(text: string): boolean {
+/**
+ * `MISSING_TOKENS` (compared trimmed and lower-cased), without allocating for the usual cell; the
+ * rule for string cells, which the byte reader `missingRange` follows.
+ */
+export function isMissingText(text: string): boolean {
   if (text.length === 0) return true;
   const first = text.charCodeAt(0);
   // Every missing token starts with n, N or ?, unless the cell has leading blanks.
@@ -297,8 +318,9 @@ export class TableEncoder {
     this.emitted = [];
     const columns: ColumnSchema[] = this.columns.map((s) => {
       const schema: ColumnSchema = { name: s.name, type: s.type, missing: s.missing + s.malformed };
-      if (s.distinct) schema.distinct = s.distinct.size;
-      else if (s.dict) schema.distinct = s.dict.values.length;
+      const distinct = s.distinctStrs ?? s.distinctNums;
+      if (distinct) schema.distinct = distinct.size;
+      else if (s.dict) schema.distinct = s.dict.size;
       return schema;
     });
     const malformed = this.columns
@@ -332,11 +354,12 @@ export class TableEncoder {
       malformed: 0,
       examples: [],
       // A categorical column's distinct count is its dictionary's size.
-      distinct: storage === 'dict' ? undefined : new Set(),
+      distinctNums: storage === 'dict' || storage === 'utf8' ? undefined : new NumberSet(),
+      distinctStrs: storage === 'utf8' ? new ByteSet() : undefined,
       nums: new Float64Array(this.chunkRows),
       valid: new Uint8Array(this.chunkRows),
-      strs: [],
-      dict: storage === 'dict' ? { codes: new Map(), values: [] } : undefined,
+      utf8: storage === 'utf8' ? new Utf8Buffer(this.chunkRows) : undefined,
+      dict: storage === 'dict' ? new ByteSet({ keepValues: true }) : undefined,
       overThreshold: false
     };
   }
@@ -364,10 +387,7 @@ export class TableEncoder {
           const text = cellText(cell).trim();
           if (!isMissingText(text)) categories.add(text);
         }
-        for (const value of [...categories].sort()) {
-          state.dict.codes.set(value, state.dict.values.length);
-          state.dict.values.push(value);
-        }
+        for (const value of [...categories].sort()) state.dict.addString(value);
       }
       return state;
     });
@@ -408,6 +428,325 @@ export class TableEncoder {
     if (this.rowsInChunk >= this.chunkRows) this.emitChunk();
   }
 
+  /**
+   * The data records of a CSV batch (see `CsvByteBatch`), a field per column: what `push` does with
+   * the same cells as strings. Once the types are known the cells are read straight from the bytes,
+   * a column at a time (`encodeSegment`).
+   */
+  pushBatch(batch: CsvByteBatch): void {
+    let r = batch.from;
+    const n = batch.rows;
+    for (; r < n && this.sample; r++) {
+      const count = batch.rowFields[r] ?? 0;
+      const cells = new Array<RawCell>(count);
+      for (let k = 0; k < count; k++) cells[k] = batch.field(r, k);
+      this.push(cells, batch.lines[r] ?? 0);
+    }
+    while (r < n) {
+      // Segments end where chunks do.
+      const count = Math.min(n - r, this.chunkRows - this.rowsInChunk);
+      this.encodeSegment(batch, r, count);
+      r += count;
+      if (this.rowsInChunk >= this.chunkRows) this.emitChunk();
+    }
+  }
+
+  private segmentNext = new Int32Array(0);
+
+  /**
+   * Records `[r0, r0 + count)` of a batch, all in the current chunk. Each column runs through its
+   * cells in a tight loop of its own (`fastColumn`) up to the first cell that needs more than the
+   * plain path: a malformed cell, a widening, a new category. The earliest such record is then done
+   * cell by cell for the columns that stopped there, in column order, and the loops go on. So every
+   * event with effects beyond its own column (malformed reports, a restart, widening warnings) still
+   * happens in the file's order, as it would row by row: the fast loops change nothing but their
+   * own column's buffers and counts.
+   */
+  private encodeSegment(batch: CsvByteBatch, r0: number, count: number): void {
+    const columns = this.columns.length;
+    if (this.segmentNext.length < columns) this.segmentNext = new Int32Array(columns);
+    const next = this.segmentNext.fill(0, 0, columns);
+    const base = this.rows;
+    const i0 = this.rowsInChunk;
+    this.rows += count;
+    for (;;) {
+      let stop = count;
+      for (let c = 0; c < columns; c++) {
+        const at = this.fastColumn(c, batch, r0, i0, next[c] ?? 0, count);
+        next[c] = at;
+        if (at < stop) stop = at;
+      }
+      if (stop === count) break;
+      const r = r0 + stop;
+      const line = batch.lines[r] ?? 0;
+      const first = batch.rowStart[r] ?? 0;
+      // As when rows are pushed one by one: the chunk holds the rows before this one.
+      this.rowsInChunk = i0 + stop;
+      for (let c = 0; c < columns; c++) {
+        const state = this.columns[c];
+        if (!state || next[c] !== stop) continue;
+        const k = first + c;
+        const source = batch.inScratch[k] ? batch.scratch.bytes : batch.bytes;
+        this.setBytes(
+          state,
+          c,
+          i0 + stop,
+          source,
+          batch.starts[k] ?? 0,
+          batch.ends[k] ?? 0,
+          base + stop,
+          line
+        );
+        next[c] = stop + 1;
+      }
+    }
+    this.rowsInChunk = i0 + count;
+  }
+
+  /**
+   * Column `c` of records `[r0 + from, r0 + count)` while every cell is plain; returns where it
+   * stopped (`count` when it got through). Reads like `setBytes`, which takes over where this stops.
+   */
+  private fastColumn(
+    c: number,
+    batch: CsvByteBatch,
+    r0: number,
+    i0: number,
+    from: number,
+    count: number
+  ): number {
+    const state = this.columns[c];
+    if (!state) return count;
+    const { starts, ends, inScratch, rowStart } = batch;
+    const bytes = batch.bytes;
+    const scratch = batch.scratch.bytes;
+    const { nums, valid } = state;
+    let present = 0;
+    let missing = 0;
+    let r = from;
+    switch (state.storage) {
+      case 'int32':
+      case 'float64': {
+        const int32 = state.storage === 'int32';
+        let distinct = state.distinctNums;
+        const limit = this.distinctLimit(state);
+        for (; r < count; r++) {
+          const k = (rowStart[r0 + r] ?? 0) + c;
+          const start = starts[k] ?? 0;
+          const end = ends[k] ?? 0;
+          const i = i0 + r;
+          if (start === end) {
+            valid[i] = 0;
+            missing++;
+            continue;
+          }
+          const v = plainDecimal(inScratch[k] ? scratch : bytes, start, end);
+          if (v !== v) break;
+          if (int32 && (v < INT32_MIN || v > INT32_MAX || !Number.isInteger(v))) break;
+          nums[i] = v;
+          valid[i] = 1;
+          present++;
+          if (distinct) {
+            distinct.add(v);
+            if (distinct.size > limit) distinct = state.distinctNums = undefined;
+          }
+        }
+        break;
+      }
+      case 'utf8': {
+        const utf8 = state.utf8;
+        if (!utf8) return from;
+        const text = state.type === 'text';
+        let distinct = state.distinctStrs;
+        const limit = this.distinctLimit(state);
+        for (; r < count; r++) {
+          const k = (rowStart[r0 + r] ?? 0) + c;
+          const start = starts[k] ?? 0;
+          const end = ends[k] ?? 0;
+          const source = inScratch[k] ? scratch : bytes;
+          const i = i0 + r;
+          const isMissing = missingRange(source, start, end);
+          if (isMissing === true) {
+            valid[i] = 0;
+            missing++;
+            utf8.endRow(i);
+            continue;
+          }
+          if (isMissing === undefined || (!text && !isTrimmedRange(source, start, end))) break;
+          utf8.append(source, start, end);
+          utf8.endRow(i);
+          valid[i] = 1;
+          present++;
+          if (distinct) {
+            distinct.addBytes(source, start, end);
+            if (distinct.size > limit) distinct = state.distinctStrs = undefined;
+          }
+        }
+        break;
+      }
+      case 'dict': {
+        const dict = state.dict;
+        if (!dict) return from;
+        for (; r < count; r++) {
+          const k = (rowStart[r0 + r] ?? 0) + c;
+          const start = starts[k] ?? 0;
+          const end = ends[k] ?? 0;
+          const source = inScratch[k] ? scratch : bytes;
+          const i = i0 + r;
+          const isMissing = missingRange(source, start, end);
+          if (isMissing === true) {
+            valid[i] = 0;
+            missing++;
+            continue;
+          }
+          if (isMissing === undefined || !isTrimmedRange(source, start, end)) break;
+          const code = dict.indexOfBytes(source, start, end);
+          if (code < 0) break;
+          nums[i] = code;
+          valid[i] = 1;
+          present++;
+        }
+        break;
+      }
+      case 'bool':
+      case 'date':
+      case 'timestamp': {
+        const bool = state.storage === 'bool';
+        let distinct = state.distinctNums;
+        const limit = this.distinctLimit(state);
+        for (; r < count; r++) {
+          const k = (rowStart[r0 + r] ?? 0) + c;
+          const start = starts[k] ?? 0;
+          const end = ends[k] ?? 0;
+          const source = inScratch[k] ? scratch : bytes;
+          const i = i0 + r;
+          const isMissing = missingRange(source, start, end);
+          if (isMissing === true) {
+            valid[i] = 0;
+            missing++;
+            continue;
+          }
+          if (isMissing === undefined) break;
+          let v: number;
+          if (bool) {
+            v = booleanRange(source, start, end);
+            if (v < 0) break;
+          } else {
+            // A plain YYYY-MM-DD is UTC midnight, which fits a date column as it is.
+            const date = parseIsoDateBytes(source, start, end);
+            if (date === null) break;
+            v = date;
+          }
+          nums[i] = v;
+          valid[i] = 1;
+          present++;
+          if (distinct) {
+            distinct.add(v);
+            if (distinct.size > limit) distinct = state.distinctNums = undefined;
+          }
+        }
+        break;
+      }
+    }
+    state.present += present;
+    state.missing += missing;
+    return r;
+  }
+
+  /**
+   * The UTF-8 cell `bytes[start, end)`: the plain cases of each storage here, exactly as `setCell`
+   * would read the decoded cell; anything else (blanks, exponents, new categories, malformed cells)
+   * is decoded and goes to `setCell`.
+   */
+  private setBytes(
+    state: ColumnState,
+    index: number,
+    i: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    row: number,
+    line: number
+  ): void {
+    switch (state.storage) {
+      case 'int32':
+      case 'float64': {
+        if (start === end) return this.missingCell(state, i);
+        // A cell that starts with a digit, sign or point is not a missing token; NaN: not plain.
+        const v = plainDecimal(bytes, start, end);
+        if (Number.isNaN(v)) break;
+        if (state.storage === 'int32' && (v < INT32_MIN || v > INT32_MAX || !Number.isInteger(v))) {
+          this.widen(index, Number.isInteger(v) ? state.type : 'float', 'float64');
+        }
+        return this.setNumber(state, i, v);
+      }
+      case 'utf8': {
+        const missing = missingRange(bytes, start, end);
+        if (missing === true) return this.missingCell(state, i);
+        if (missing === undefined || (state.type !== 'text' && !isTrimmedRange(bytes, start, end))) break;
+        const utf8 = state.utf8;
+        if (!utf8) break;
+        utf8.append(bytes, start, end);
+        utf8.endRow(i);
+        state.valid[i] = 1;
+        state.present++;
+        const distinct = state.distinctStrs;
+        if (distinct) {
+          distinct.addBytes(bytes, start, end);
+          if (distinct.size > this.distinctLimit(state)) state.distinctStrs = undefined;
+        }
+        return;
+      }
+      case 'dict': {
+        const missing = missingRange(bytes, start, end);
+        if (missing === true) return this.missingCell(state, i);
+        if (missing === undefined || !isTrimmedRange(bytes, start, end)) break;
+        const code = state.dict?.indexOfBytes(bytes, start, end) ?? -1;
+        if (code < 0) break;
+        return this.setNumber(state, i, code);
+      }
+      case 'bool': {
+        const missing = missingRange(bytes, start, end);
+        if (missing === true) return this.missingCell(state, i);
+        const v = missing === false ? booleanRange(bytes, start, end) : -1;
+        if (v < 0) break;
+        return this.setNumber(state, i, v);
+      }
+      case 'date':
+      case 'timestamp': {
+        const missing = missingRange(bytes, start, end);
+        if (missing === true) return this.missingCell(state, i);
+        // A plain YYYY-MM-DD is UTC midnight, which fits a date column as it is.
+        const v = missing === false ? parseIsoDateBytes(bytes, start, end) : null;
+        if (v === null) break;
+        return this.setNumber(state, i, v);
+      }
+    }
+    this.setCell(state, index, i, utf8Text(bytes, start, end), row, line);
+  }
+
+  private missingCell(state: ColumnState, i: number): void {
+    state.valid[i] = 0;
+    state.missing++;
+    state.utf8?.endRow(i);
+  }
+
+  /** A parsed value of a number-backed storage (numbers, booleans, dates, dictionary codes). */
+  private setNumber(state: ColumnState, i: number, v: number): void {
+    state.nums[i] = v;
+    state.valid[i] = 1;
+    state.present++;
+    const distinct = state.distinctNums;
+    if (distinct) {
+      distinct.add(v);
+      if (distinct.size > this.distinctLimit(state)) state.distinctNums = undefined;
+    }
+  }
+
+  private distinctLimit(state: ColumnState): number {
+    return state.type === 'identifier' ? IDENTIFIER_DISTINCT_LIMIT : DISTINCT_LIMIT;
+  }
+
   private setCell(
     state: ColumnState,
     index: number,
@@ -417,16 +756,13 @@ export class TableEncoder {
     line: number
   ): void {
     state.valid[i] = 0;
-    if (state.storage === 'utf8') state.strs[i] = null;
     if (cell === null || cell === undefined || (typeof cell === 'number' && Number.isNaN(cell))) {
-      state.missing++;
-      return;
+      return this.missingCell(state, i);
     }
     const text = typeof cell === 'string' ? cell : undefined;
-    if (text !== undefined && isMissingText(text)) {
-      state.missing++;
-      return;
-    }
+    if (text !== undefined && isMissingText(text)) return this.missingCell(state, i);
+    /** The value of a utf8 cell, for the distinct count. */
+    let str: string | undefined;
     switch (state.storage) {
       case 'int32':
       case 'float64': {
@@ -485,30 +821,39 @@ export class TableEncoder {
         const dict = state.dict;
         const value = (text ?? cellText(cell)).trim();
         if (!dict) break;
-        let code = dict.codes.get(value);
-        if (code === undefined) {
-          if (dict.values.length >= MAX_STREAM_CATEGORIES) {
+        let code = dict.indexOfString(value);
+        if (code < 0) {
+          if (dict.size >= MAX_STREAM_CATEGORIES) {
             this.widen(index, 'text', 'utf8');
-            state.strs[i] = value;
+            str = value;
+            state.utf8?.appendString(value);
+            state.utf8?.endRow(i);
             break;
           }
-          code = dict.values.length;
-          dict.codes.set(value, code);
-          dict.values.push(value);
+          code = dict.addString(value);
         }
         state.nums[i] = code;
         break;
       }
       case 'utf8':
-        state.strs[i] = state.type === 'text' ? (text ?? cellText(cell)) : (text ?? cellText(cell)).trim();
+        str = state.type === 'text' ? (text ?? cellText(cell)) : (text ?? cellText(cell)).trim();
+        state.utf8?.appendString(str);
+        state.utf8?.endRow(i);
         break;
     }
     state.valid[i] = 1;
     state.present++;
-    if (state.distinct) {
-      state.distinct.add(state.storage === 'utf8' ? (state.strs[i] ?? '') : (state.nums[i] ?? 0));
-      if (state.distinct.size > (state.type === 'identifier' ? IDENTIFIER_DISTINCT_LIMIT : DISTINCT_LIMIT)) {
-        state.distinct = undefined;
+    if (str !== undefined) {
+      const distinct = state.distinctStrs;
+      if (distinct) {
+        distinct.addString(str);
+        if (distinct.size > this.distinctLimit(state)) state.distinctStrs = undefined;
+      }
+    } else {
+      const distinct = state.distinctNums;
+      if (distinct) {
+        distinct.add(state.nums[i] ?? 0);
+        if (distinct.size > this.distinctLimit(state)) state.distinctNums = undefined;
       }
     }
   }
@@ -541,11 +886,14 @@ export class TableEncoder {
     state.storage = storage;
     if (from === 'dict' && storage === 'utf8') {
       const values = state.dict?.values ?? [];
+      const utf8 = new Utf8Buffer(this.chunkRows);
       for (let i = 0; i < this.rowsInChunk; i++) {
-        state.strs[i] = state.valid[i] ? (values[state.nums[i] ?? 0] ?? null) : null;
+        if (state.valid[i]) utf8.appendString(values[state.nums[i] ?? 0] ?? '');
+        utf8.endRow(i);
       }
+      state.utf8 = utf8;
       state.dict = undefined;
-      state.distinct = new Set(values);
+      state.distinctStrs = new ByteSet({ values });
       this.warnings.push(
         `Column “${state.name}” has more than ${MAX_STREAM_CATEGORIES} distinct values; it is stored as text rather than as categories.`
       );
@@ -557,7 +905,8 @@ export class TableEncoder {
   /** After the whole file: an identifier column that turned out to repeat a value is text. */
   private relabelIdentifiers(): void {
     this.columns.forEach((state, index) => {
-      if (state.type !== 'identifier' || !state.distinct || state.distinct.size === state.present) return;
+      const distinct = state.distinctStrs;
+      if (state.type !== 'identifier' || !distinct || distinct.size === state.present) return;
       state.type = 'text';
       this.rewriteEmitted(index, (old, length) => old ?? nullData(length));
     });
@@ -582,7 +931,7 @@ export class TableEncoder {
     this.rowsInChunk = 0;
     for (const state of this.columns) {
       state.valid.fill(0);
-      state.strs = [];
+      state.utf8?.reset();
     }
   }
 
@@ -630,15 +979,40 @@ function serialize(schema: Schema, children: Data[], length: number): Uint8Array
   return tableToIPC(new Table([new RecordBatch(schema, struct)]), 'stream');
 }
 
+/** `valid` (0/1 per row) as an Arrow validity bitmap, eight rows a byte. */
 function bitmapOf(valid: Uint8Array, length: number): { nullBitmap: Uint8Array; nullCount: number } {
   const nullBitmap = new Uint8Array((length + 7) >> 3);
-  let nullCount = 0;
-  for (let i = 0; i < length; i++) {
-    if (valid[i]) nullBitmap[i >> 3] = (nullBitmap[i >> 3] ?? 0) | (1 << (i & 7));
-    else nullCount++;
+  let present = 0;
+  const whole = length >> 3;
+  for (let b = 0; b < whole; b++) {
+    const i = b << 3;
+    const bits =
+      (valid[i] ?? 0) |
+      ((valid[i + 1] ?? 0) << 1) |
+      ((valid[i + 2] ?? 0) << 2) |
+      ((valid[i + 3] ?? 0) << 3) |
+      ((valid[i + 4] ?? 0) << 4) |
+      ((valid[i + 5] ?? 0) << 5) |
+      ((valid[i + 6] ?? 0) << 6) |
+      ((valid[i + 7] ?? 0) << 7);
+    nullBitmap[b] = bits;
+    present += BIT_COUNT[bits] ?? 0;
   }
-  return { nullBitmap, nullCount };
+  for (let i = whole << 3; i < length; i++) {
+    if (valid[i]) {
+      nullBitmap[i >> 3] = (nullBitmap[i >> 3] ?? 0) | (1 << (i & 7));
+      present++;
+    }
+  }
+  return { nullBitmap, nullCount: length - present };
 }
+
+/** Set bits of each byte value. */
+const BIT_COUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let v = b; v; v >>= 1) n += v & 1;
+  return n;
+});
 
 function chunkData(state: ColumnState, type: DataType | undefined, length: number): Data {
   const { nullBitmap, nullCount } = bitmapOf(state.valid, length);
@@ -649,7 +1023,7 @@ function chunkData(state: ColumnState, type: DataType | undefined, length: numbe
         length,
         nullCount,
         nullBitmap,
-        data: Int32Array.from(state.nums.subarray(0, length))
+        data: int32Of(state.nums, length)
       });
     case 'float64':
       return makeData({
@@ -657,7 +1031,8 @@ function chunkData(state: ColumnState, type: DataType | undefined, length: numbe
         length,
         nullCount,
         nullBitmap,
-        data: state.nums.slice(0, length)
+        // The IPC writer copies the values, so the buffer can be reused for the next chunk.
+        data: state.nums.subarray(0, length)
       });
     case 'bool': {
       const bits = new Uint8Array((length + 7) >> 3);
@@ -673,7 +1048,7 @@ function chunkData(state: ColumnState, type: DataType | undefined, length: numbe
       return makeData({ type: type as TimestampMillisecond, length, nullCount, nullBitmap, data });
     }
     case 'dict': {
-      const codes = Int32Array.from(state.nums.subarray(0, length));
+      const codes = int32Of(state.nums, length);
       const dictionary = vectorFromArray(state.dict?.values ?? [], new Utf8()) as Vector<Utf8>;
       return makeData({
         type: type as Dictionary<Utf8, Int32>,
@@ -684,9 +1059,25 @@ function chunkData(state: ColumnState, type: DataType | undefined, length: numbe
         dictionary
       });
     }
-    case 'utf8':
-      return utf8Data(state.strs, length, nullBitmap, nullCount);
+    case 'utf8': {
+      const utf8 = state.utf8 ?? new Utf8Buffer(length);
+      return makeData({
+        type: new Utf8(),
+        length,
+        nullCount,
+        nullBitmap,
+        valueOffsets: utf8.offsets.subarray(0, length + 1),
+        data: utf8.bytes.subarray(0, utf8.end)
+      });
+    }
   }
+}
+
+/** The first `length` numbers as Int32 (they are integers in range: checked values or codes). */
+function int32Of(nums: Float64Array, length: number): Int32Array<ArrayBuffer> {
+  const data = new Int32Array(length);
+  data.set(nums.subarray(0, length));
+  return data;
 }
 
 const encoder = new TextEncoder();
