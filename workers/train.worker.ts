@@ -20,6 +20,10 @@ import {
 } from '../src/lib/core/backend/calibration';
 import { chooseBackend, type BackendChoice, type BackendProbe } from '../src/lib/core/backend/choose-backend';
 import { runMicroBenchmark } from '../src/lib/core/backend/micro-benchmark';
+import {
+  needsWasmMissingKernels,
+  registerWasmConvGradients
+} from '../src/lib/core/backend/wasm-conv-gradients';
 import { readChunks } from '../src/lib/core/data/arrow';
 import { LatheError, errorMessage } from '../src/lib/core/errors';
 import { sha256Hex } from '../src/lib/core/hash';
@@ -125,6 +129,7 @@ async function importBackend(name: BackendName): Promise<string> {
       } else {
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       }
+      registerWasmConvGradients();
       return wasm.version_wasm;
     }
   }
@@ -165,7 +170,7 @@ interface ProbedBackend {
 const SUPPORTS_CONV_GRADIENTS: Record<BackendName, boolean> = {
   webgpu: true,
   webgl: true,
-  // tfjs-backend-wasm 4.x has no Conv2DBackpropFilter kernel.
+  // tfjs-backend-wasm 4.22 lacks UnsortedSegmentSum and a correct strided Conv2DBackpropFilter.
   wasm: false,
   cpu: true
 };
@@ -487,10 +492,9 @@ async function train(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promi
   active.add(req.runId);
   try {
     const spec = parseSpec(req.spec);
-    const requirements = {
-      needsConvGradients: spec.model.kind === 'cnn' || spec.model.kind === 'text_embedding',
-      kernels: spec.model.kind === 'cnn' ? 'convolution' : 'embedding'
-    };
+    // wasm trains stride-1 convolutions with the kernel `registerWasmConvGradients` adds; not the rest.
+    const missing = needsWasmMissingKernels(spec.model);
+    const requirements = { needsConvGradients: missing !== false, kernels: missing || undefined };
     // Calibration emits log events, which also tell the page's watchdog that the worker is alive.
     const state = await backendState({}, log);
     return await exclusive(async () => {

@@ -1,15 +1,7 @@
 import 'fake-indexeddb/auto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type LatheApp } from '../../../sync-server/src/app';
-import { createLogger } from '../../../sync-server/src/logger';
-import { FolderBlobStore } from '../../../sync-server/src/repositories/folder-blob-store';
-import { SqliteMetadataStore } from '../../../sync-server/src/repositories/sqlite-metadata-store';
 import { LatheError } from '../core/errors';
 import { sha256Hex } from '../core/hash';
 import { uuidv7 } from '../core/ids';
@@ -25,55 +17,20 @@ import {
   RemoteDataError,
   type DataDownloadProgress
 } from './blob-download';
-import { SyncEngine } from './sync-engine';
+import { TestRegistry } from './test-registry';
+import type { SyncEngine } from './sync-engine';
 
 const SETUP_TOKEN = 'blob-download-spec-setup-token';
 const owner = { name: 'Ada', email: 'ada@example.com', password: 'analytical engine' };
 
-let dir: string;
-let store: SqliteMetadataStore;
-let app: LatheApp;
-let server: Server;
-let port = 0;
-let serverUrl: string;
-const requests: string[] = [];
-
-function listen(): Promise<void> {
-  return new Promise((resolve) => {
-    server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-      port = info.port;
-      serverUrl = `http://127.0.0.1:${port}`;
-      resolve();
-    }) as Server;
-  });
-}
-
-function stopServer(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
-    server.closeAllConnections();
-  });
-}
-
-const recordingFetch: typeof fetch = (input, init) => {
-  const url = new URL(input instanceof Request ? input.url : input.toString());
-  requests.push(`${init?.method ?? 'GET'} ${url.pathname}`);
-  return fetch(input, init);
-};
-
-/** A browser of its own: its IndexedDB and its sync engine. */
-function newClient(): { db: LatheDB; engine: SyncEngine } {
-  return {
-    db: new LatheDB(`test-${uuidv7()}`),
-    engine: new SyncEngine({ fetch: recordingFetch, isOnline: () => true })
-  };
-}
+const registry = new TestRegistry(SETUP_TOKEN);
+const newClient = () => registry.newClient();
 
 /** A fresh browser of the same person that signed in and pulled everything. */
 async function pulledClient(): Promise<{ db: LatheDB; engine: SyncEngine }> {
   const client = newClient();
   useDb(client.db);
-  await client.engine.signIn(serverUrl, owner.email, owner.password);
+  await client.engine.signIn(registry.url, owner.email, owner.password);
   expect((await client.engine.syncOnce()).ok).toBe(true);
   return client;
 }
@@ -88,7 +45,7 @@ async function chunk(text: string, rows: number) {
 }
 
 function blobFile(hash: string): string {
-  return path.join(dir, 'blobs', hash.slice(0, 2), hash.slice(2));
+  return path.join(registry.dir, 'blobs', hash.slice(0, 2), hash.slice(2));
 }
 
 async function rejection(promise: Promise<unknown>): Promise<RemoteDataError> {
@@ -100,26 +57,9 @@ async function rejection(promise: Promise<unknown>): Promise<RemoteDataError> {
   return err as RemoteDataError;
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'lathe-blob-download-'));
-  store = new SqliteMetadataStore(path.join(dir, 'lathe.sqlite'));
-  const blobs = new FolderBlobStore(path.join(dir, 'blobs'));
-  await blobs.init();
-  app = createApp({
-    store,
-    blobs,
-    logger: createLogger('silent'),
-    staticDir: path.join(dir, 'static'),
-    setupToken: SETUP_TOKEN
-  });
-  await listen();
-});
+beforeAll(() => registry.start());
 
-afterAll(async () => {
-  await stopServer();
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => registry.close());
 
 describe('downloading the data of pulled records from a real registry server', () => {
   const a = newClient();
@@ -129,7 +69,7 @@ describe('downloading the data of pulled records from a real registry server', (
 
   it('a second browser that pulled a version downloads its chunks, assets and split and reads them', async () => {
     useDb(a.db);
-    await a.engine.completeSetup(serverUrl, { token: SETUP_TOKEN, ...owner });
+    await a.engine.completeSetup(registry.url, { token: SETUP_TOKEN, ...owner });
     const project = await getOrCreateProject('Flowers');
     const chunks = [await chunk('first rows;', 100), await chunk('second rows;', 50)];
     const image = bytesOf('\x89PNG pretend image', 10);
@@ -167,17 +107,17 @@ describe('downloading the data of pulled records from a real registry server', (
     expect(await b.db.datasetVersions.get(version.id)).toMatchObject({ rowCount: 150 });
     await expect(readVersionChunks(version)).rejects.toMatchObject({ code: 'blob_missing' });
 
-    requests.length = 0;
+    registry.requests.length = 0;
     const progress: DataDownloadProgress[] = [];
     const result = await ensureVersionData('iris', version, {
-      fetch: recordingFetch,
+      fetch: registry.fetch,
       onProgress: (p) => progress.push(p)
     });
     expect(result).toEqual({
       downloaded: 3,
       bytes: [...original.values()].slice(0, 3).reduce((s, x) => s + x.byteLength, 0)
     });
-    expect(requests.filter((r) => r.startsWith('GET /api/v1/blobs/')).sort()).toEqual(
+    expect(registry.requests.filter((r) => r.startsWith('GET /api/v1/blobs/')).sort()).toEqual(
       [...chunks.map((c) => c.hash), imageHash].map((h) => `GET /api/v1/blobs/${h}`).sort()
     );
     expect(progress[0]).toMatchObject({ blobsDone: 0, blobsTotal: 3, bytesDone: 0, bytesTotal: null });
@@ -189,31 +129,31 @@ describe('downloading the data of pulled records from a real registry server', (
     );
     expect(await missingBlobs([imageHash])).toEqual([]);
 
-    await ensureSplitData('iris', split, { fetch: recordingFetch });
+    await ensureSplitData('iris', split, { fetch: registry.fetch });
     expect(await readSplitAssignments(split)).toEqual(new Uint8Array(original.get(split.assignments)!));
 
     // Stored as already on the server: the next sync uploads nothing, and a second call downloads nothing.
     for (const hash of original.keys()) expect(await isUploaded(hash)).toBe(true);
-    requests.length = 0;
-    expect(await ensureVersionData('iris', version, { fetch: recordingFetch })).toEqual({
+    registry.requests.length = 0;
+    expect(await ensureVersionData('iris', version, { fetch: registry.fetch })).toEqual({
       downloaded: 0,
       bytes: 0
     });
     const again = await b.engine.syncOnce();
     expect(again).toMatchObject({ ok: true, uploadedBlobs: 0 });
     expect(await pendingCount()).toBe(0);
-    expect(requests.filter((r) => r.includes('/blobs/'))).toEqual([]);
+    expect(registry.requests.filter((r) => r.includes('/blobs/'))).toEqual([]);
   });
 
   it('two readers of the same version download each blob once', async () => {
     await pulledClient();
-    requests.length = 0;
+    registry.requests.length = 0;
     const results = await Promise.all([
-      ensureVersionData('iris', version, { fetch: recordingFetch }),
-      ensureVersionData('iris', version, { fetch: recordingFetch })
+      ensureVersionData('iris', version, { fetch: registry.fetch }),
+      ensureVersionData('iris', version, { fetch: registry.fetch })
     ]);
     expect(results.map((r) => r.downloaded)).toEqual([3, 3]);
-    expect(requests.filter((r) => r.startsWith('GET /api/v1/blobs/'))).toHaveLength(3);
+    expect(registry.requests.filter((r) => r.startsWith('GET /api/v1/blobs/'))).toHaveLength(3);
     expect(await readVersionChunks(version)).toHaveLength(2);
   });
 
@@ -223,7 +163,7 @@ describe('downloading the data of pulled records from a real registry server', (
     await writeFile(blobFile(first), 'tampered with on the server');
     try {
       const err = await rejection(
-        ensureVersionData('iris', version, { fetch: recordingFetch, concurrency: 1 })
+        ensureVersionData('iris', version, { fetch: registry.fetch, concurrency: 1 })
       );
       expect(err.code).toBe('data_corrupt');
       expect(err.message).toContain('"iris"');
@@ -239,7 +179,7 @@ describe('downloading the data of pulled records from a real registry server', (
     const second = version.chunks[1]!.hash;
     await rm(blobFile(second));
     try {
-      const err = await rejection(ensureVersionData('iris', version, { fetch: recordingFetch }));
+      const err = await rejection(ensureVersionData('iris', version, { fetch: registry.fetch }));
       expect(err.code).toBe('data_missing_on_server');
       expect(err.message).toMatch(/does not have chunk 2 of 2 of "iris"/);
     } finally {
@@ -249,23 +189,23 @@ describe('downloading the data of pulled records from a real registry server', (
 
   it('offline or signed out, it names the dataset and says to connect; once back, the download works', async () => {
     const c = await pulledClient();
-    await stopServer();
+    await registry.stopServer();
     try {
-      const err = await rejection(ensureVersionData('iris', version, { fetch: recordingFetch }));
+      const err = await rejection(ensureVersionData('iris', version, { fetch: registry.fetch }));
       expect(err.code).toBe('data_remote');
       expect(err.message).toContain(
-        `This version's data of "iris" is on the registry server at ${serverUrl}`
+        `This version's data of "iris" is on the registry server at ${registry.url}`
       );
       expect(err.message).toContain('Connect to it');
       expect(await missingBlobs(version.chunks.map((ch) => ch.hash))).toHaveLength(2);
     } finally {
-      await listen();
+      await registry.listen();
     }
-    expect((await ensureVersionData('iris', version, { fetch: recordingFetch })).downloaded).toBe(3);
+    expect((await ensureVersionData('iris', version, { fetch: registry.fetch })).downloaded).toBe(3);
 
     await c.engine.signOut();
     useDb(new LatheDB(`test-${uuidv7()}`));
-    const signedOut = await rejection(ensureVersionData('iris', version, { fetch: recordingFetch }));
+    const signedOut = await rejection(ensureVersionData('iris', version, { fetch: registry.fetch }));
     expect(signedOut).toBeInstanceOf(LatheError);
     expect(signedOut.code).toBe('data_remote');
     expect(signedOut.message).toMatch(/"iris" is on the registry server, not in this browser\. Sign in/);

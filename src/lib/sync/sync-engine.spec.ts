@@ -1,68 +1,23 @@
 import 'fake-indexeddb/auto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type LatheApp } from '../../../sync-server/src/app';
-import { createLogger } from '../../../sync-server/src/logger';
-import { FolderBlobStore } from '../../../sync-server/src/repositories/folder-blob-store';
-import { SqliteMetadataStore } from '../../../sync-server/src/repositories/sqlite-metadata-store';
 import { sha256Hex } from '../core/hash';
 import { uuidv7 } from '../core/ids';
 import type { RunSpec } from '../core/records';
 import { testSpec } from '../core/models/test-data';
 import { saveVersion } from '../db/dataset.repository';
-import { LatheDB, useDb } from '../db/db';
+import { useDb } from '../db/db';
 import { getMeta } from '../db/meta.repository';
 import { pendingCount } from '../db/outbox.repository';
 import { currentProjectId, getOrCreateProject } from '../db/project.repository';
 import { createRun, saveMetricSeries, updateRun } from '../db/run.repository';
-import { SyncEngine, type SyncState } from './sync-engine';
+import { TestRegistry } from './test-registry';
+import type { SyncState } from './sync-engine';
 
 const SETUP_TOKEN = 'sync-engine-spec-setup-token';
 const owner = { name: 'Ada', email: 'ada@example.com', password: 'analytical engine' };
 
-let dir: string;
-let store: SqliteMetadataStore;
-let app: LatheApp;
-let server: Server;
-let port = 0;
-let serverUrl: string;
-/** Every request the clients made, as `METHOD /path`, to check what went up in which order. */
-const requests: string[] = [];
-
-function listen(): Promise<void> {
-  return new Promise((resolve) => {
-    server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-      port = info.port;
-      serverUrl = `http://127.0.0.1:${port}`;
-      resolve();
-    }) as Server;
-  });
-}
-
-function stopServer(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
-    server.closeAllConnections();
-  });
-}
-
-const recordingFetch: typeof fetch = (input, init) => {
-  const url = new URL(input instanceof Request ? input.url : input.toString());
-  requests.push(`${init?.method ?? 'GET'} ${url.pathname}`);
-  return fetch(input, init);
-};
-
-function newClient(): { db: LatheDB; engine: SyncEngine } {
-  return {
-    db: new LatheDB(`test-${uuidv7()}`),
-    engine: new SyncEngine({ fetch: recordingFetch, isOnline: () => true })
-  };
-}
+const registry = new TestRegistry(SETUP_TOKEN);
+const newClient = () => registry.newClient();
 
 function spec(datasetId: string, datasetVersionId: string): RunSpec {
   return testSpec({
@@ -78,26 +33,9 @@ function spec(datasetId: string, datasetVersionId: string): RunSpec {
   });
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'lathe-sync-'));
-  store = new SqliteMetadataStore(path.join(dir, 'lathe.sqlite'));
-  const blobs = new FolderBlobStore(path.join(dir, 'blobs'));
-  await blobs.init();
-  app = createApp({
-    store,
-    blobs,
-    logger: createLogger('silent'),
-    staticDir: path.join(dir, 'static'),
-    setupToken: SETUP_TOKEN
-  });
-  await listen();
-});
+beforeAll(() => registry.start());
 
-afterAll(async () => {
-  await stopServer();
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => registry.close());
 
 describe('SyncEngine against a real registry server', () => {
   const a = newClient();
@@ -110,7 +48,7 @@ describe('SyncEngine against a real registry server', () => {
     const states: SyncState[] = [];
     a.engine.onChange((s) => states.push(s));
     expect((await a.engine.syncOnce()).phase).toBe('signed-out');
-    await a.engine.completeSetup(serverUrl, { token: SETUP_TOKEN, ...owner });
+    await a.engine.completeSetup(registry.url, { token: SETUP_TOKEN, ...owner });
 
     const project = await getOrCreateProject('Flowers');
     const chunk = new TextEncoder().encode('pretend this is an Arrow IPC chunk').buffer;
@@ -135,7 +73,7 @@ describe('SyncEngine against a real registry server', () => {
     const queued = await pendingCount();
     expect(queued).toBeGreaterThanOrEqual(7);
 
-    requests.length = 0;
+    registry.requests.length = 0;
     const report = await a.engine.syncOnce();
     expect(report).toMatchObject({
       ok: true,
@@ -146,9 +84,9 @@ describe('SyncEngine against a real registry server', () => {
       pending: 0
     });
     expect(await pendingCount()).toBe(0);
-    expect(requests.indexOf(`PUT /api/v1/blobs/${hash}`)).toBeGreaterThanOrEqual(0);
-    expect(requests.indexOf(`PUT /api/v1/blobs/${hash}`)).toBeLessThan(
-      requests.indexOf('POST /api/v1/sync/push')
+    expect(registry.requests.indexOf(`PUT /api/v1/blobs/${hash}`)).toBeGreaterThanOrEqual(0);
+    expect(registry.requests.indexOf(`PUT /api/v1/blobs/${hash}`)).toBeLessThan(
+      registry.requests.indexOf('POST /api/v1/sync/push')
     );
     expect(states.map((s) => s.phase)).toContain('syncing');
     expect(a.engine.state).toMatchObject({ phase: 'idle', pending: 0, lastError: null });
@@ -156,7 +94,7 @@ describe('SyncEngine against a real registry server', () => {
 
     // Another browser of the same person.
     useDb(b.db);
-    await b.engine.signIn(serverUrl, owner.email, owner.password);
+    await b.engine.signIn(registry.url, owner.email, owner.password);
     const pulled = await b.engine.syncOnce();
     expect(pulled.ok).toBe(true);
     expect(pulled.pulled).toBe(5); // project, dataset, version, run, series
@@ -184,7 +122,7 @@ describe('SyncEngine against a real registry server', () => {
     const c = newClient();
     useDb(c.db);
     const own = await getOrCreateProject();
-    await c.engine.signIn(serverUrl, owner.email, owner.password);
+    await c.engine.signIn(registry.url, owner.email, owner.password);
     await c.engine.syncOnce();
     const current = await currentProjectId();
     expect(current).not.toBe(own.id);
@@ -217,14 +155,14 @@ describe('SyncEngine against a real registry server', () => {
     const before = await pendingCount();
     expect(before).toBe(1);
 
-    await stopServer();
+    await registry.stopServer();
     const offline = await a.engine.syncOnce();
     expect(offline).toMatchObject({ ok: false, phase: 'offline', pending: before });
     expect(offline.error).toContain("can't be reached");
     expect(await pendingCount()).toBe(before);
     expect(a.engine.state.phase).toBe('offline');
 
-    await listen();
+    await registry.listen();
     const back = await a.engine.syncOnce();
     expect(back).toMatchObject({ ok: true, pushed: 1, pending: 0 });
     useDb(b.db);

@@ -29,8 +29,9 @@ export interface BackendProbe {
 
 export interface BackendRequirements {
   /**
-   * The model needs gradient kernels tfjs-backend-wasm lacks: Conv2DBackpropFilter (convolutions) or
-   * UnsortedSegmentSum (an embedding's gather). Probes report them as `supportsConvGradients`.
+   * The model needs gradient kernels tfjs-backend-wasm lacks (see `wasm-conv-gradients.ts`: a strided
+   * convolution's filter gradient, or UnsortedSegmentSum for an embedding). Probes report them as
+   * `supportsConvGradients`.
    */
   needsConvGradients: boolean;
   /** What those kernels are for, for the reason shown on the run ("convolution", "embedding"). */

@@ -10,6 +10,7 @@ import {
   type CsvParserOptions,
   type CsvRow
 } from './csv';
+import { seededRandom } from '../pipeline/split';
 
 /** Feeds `text` in the given pieces and collects every row with its line. */
 function feed(pieces: string[], options: CsvParserOptions = {}): { header: string[]; rows: CsvRow[] } {
@@ -157,17 +158,8 @@ describe('CsvParser', () => {
   });
 });
 
-/** mulberry32: seeded, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (mulberry32), so a failure can be replayed. */
+const random = seededRandom;
 
 const CELLS = [
   '',

@@ -8,18 +8,10 @@ import { LatheError } from '../errors';
 import { readChunks } from './arrow';
 import { CsvParser } from './csv';
 import { ingestSource, type IngestResult, type IngestSource } from './ingest';
+import { seededRandom } from '../pipeline/split';
 
-/** mulberry32: small, fast and seeded, so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (mulberry32), so a failure can be replayed. */
+const random = seededRandom;
 
 const CELLS = [
   '',

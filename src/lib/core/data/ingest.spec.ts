@@ -13,6 +13,7 @@ import {
   ingestCsv,
   type IngestProgress
 } from './ingest';
+import { seededRandom } from '../pipeline/split';
 
 const IRIS = fileURLToPath(new URL('../../../../static/samples/iris.csv', import.meta.url));
 const HOUSING = fileURLToPath(new URL('../../../../static/samples/housing.csv', import.meta.url));
@@ -195,17 +196,8 @@ describe('ingestCsv', () => {
   });
 });
 
-/** mulberry32: seeded, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (mulberry32), so a failure can be replayed. */
+const random = seededRandom;
 
 type Decoded = { pieces: string[]; warnings: string[]; encoding?: string; error?: string };
 
