@@ -15,7 +15,7 @@ import {
   BUILD,
   RESULTS,
   fmt,
-  hasBuild,
+  requireBuild,
   launchChromium,
   machineInfo,
   printTable,
@@ -28,12 +28,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '6' }
   }
 });
-const buildDir = path.resolve(args.build);
+const buildDir = await requireBuild(args.build);
 const seconds = Number(args.seconds);
-if (!(await hasBuild(buildDir))) {
-  console.error(`No production build in ${buildDir}: run \`npm run build\` (or pass --build DIR).`);
-  process.exit(1);
-}
 
 /** Frame times over `ms` of requestAnimationFrame, summarized. */
 function measureFrames(page, ms) {

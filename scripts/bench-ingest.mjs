@@ -36,7 +36,7 @@ import {
   RESULTS,
   ROOT,
   fmt,
-  hasBuild,
+  requireBuild,
   launchChromium,
   machineInfo,
   printTable,
@@ -295,10 +295,7 @@ async function runOne(context, origin, file, parser, { sampleMemory = false, war
 }
 
 async function main() {
-  if (!(await hasBuild(args.build))) {
-    console.error(`No build found in ${args.build}: run \`npm run build\` first.`);
-    process.exit(1);
-  }
+  await requireBuild(args.build);
   await mkdir(args.dir, { recursive: true });
   const files = {};
   for (const kind of ['numeric', 'string', 'quoted'])

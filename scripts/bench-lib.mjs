@@ -51,6 +51,16 @@ export async function hasBuild(root = BUILD) {
   return Boolean(await stat(path.join(root, 'index.html')).catch(() => null));
 }
 
+/** The build folder a benchmark was given, resolved; exits with a hint when there is no build in it. */
+export async function requireBuild(root = BUILD) {
+  const dir = path.resolve(root);
+  if (!(await hasBuild(dir))) {
+    console.error(`No production build in ${dir}: run \`npm run build\` (or pass --build DIR).`);
+    process.exit(1);
+  }
+  return dir;
+}
+
 async function fileFor(root, urlPath) {
   const decoded = decodeURIComponent(urlPath.split('?')[0] ?? '/');
   const resolved = path.resolve(root, `.${decoded}`);

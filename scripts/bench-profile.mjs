@@ -19,7 +19,7 @@ import {
   BUILD,
   RESULTS,
   fmt,
-  hasBuild,
+  requireBuild,
   launchChromium,
   machineInfo,
   printTable,
@@ -34,14 +34,9 @@ const { values: args } = parseArgs({
     timeout: { type: 'string', default: '900' }
   }
 });
-const buildDir = path.resolve(args.build);
+const buildDir = await requireBuild(args.build);
 const rows = Number(args.rows);
 const timeoutMs = Number(args.timeout) * 1000;
-
-if (!(await hasBuild(buildDir))) {
-  console.error(`No production build in ${buildDir}: run \`npm run build\` (or pass --build DIR).`);
-  process.exit(1);
-}
 
 /** The Node run of the same table, if `bench/profile.bench.ts` has written one. */
 async function nodeNumbers() {

@@ -35,7 +35,7 @@ import {
   RESULTS,
   ROOT,
   fmt,
-  hasBuild,
+  requireBuild,
   launchChromium,
   machineInfo,
   printTable,
@@ -158,10 +158,7 @@ function runTorch() {
 }
 
 async function main() {
-  if (!(await hasBuild(args.build))) {
-    console.error(`No build found in ${args.build}: run \`npm run build\` first.`);
-    process.exit(1);
-  }
+  await requireBuild(args.build);
   const loadBefore = os.loadavg();
   const server = await serveBuild(args.build);
   const origin = `http://127.0.0.1:${server.address().port}`;
