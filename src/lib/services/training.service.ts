@@ -9,7 +9,7 @@ import type { RunEvaluation } from '../core/metrics/run-evaluation';
 import type { PreflightReport } from '../core/models/preflight';
 import { getBlob } from '../db/blob.repository';
 import { ensureBlobs } from '../sync/blob-download';
-import { checkpointEpochs, deleteCheckpoint } from '../db/checkpoint.repository';
+import { checkpointEpochs } from '../db/checkpoint.repository';
 import {
   findInterruptedRuns,
   createRun,
@@ -209,11 +209,6 @@ export async function markInterruptedRuns(): Promise<number> {
 /** Epochs of the checkpoints this browser holds for these runs. */
 export function resumableEpochs(runIds: readonly string[]): Promise<Map<string, number>> {
   return checkpointEpochs(runIds);
-}
-
-/** Drops a run's checkpoint (it stays `interrupted`, and resuming starts again). */
-export function discardCheckpoint(runId: string): Promise<void> {
-  return deleteCheckpoint(runId);
 }
 
 /** The run's evaluation document, or null when it has none (not finished, or made before evaluations). */

@@ -20,6 +20,7 @@ import {
 } from '../metrics/run-evaluation';
 import { seededRandom, shuffleInPlace } from '../pipeline/split';
 import { augmentBatch, isAugmenting } from '../prep/image-prep';
+import { mean, variance } from '../prep/prep-stats';
 import type { MetricPoint, RunSpec } from '../records';
 import { trainedModelOf, type TrainedModel } from './model-artifact';
 import { buildNetwork, mixSeed, type Network } from './network';
@@ -91,15 +92,11 @@ function tableRowsOf(target: TargetColumn, rows: Uint32Array): Uint32Array {
   return Uint32Array.from(rows, (r) => target.tableRows[r] ?? 0);
 }
 
-function meanAndStd(values: Float32Array): { mean: number; std: number } {
-  let mean = 0;
-  for (const v of values) mean += v;
-  mean /= Math.max(1, values.length);
-  let variance = 0;
-  for (const v of values) variance += (v - mean) ** 2;
-  variance /= Math.max(1, values.length);
-  const std = Math.sqrt(variance);
-  return { mean, std: std > 0 ? std : 1 };
+/** Mean and population std of the training target (std 1 for a constant target). */
+function targetScaleOf(values: Float32Array): { mean: number; std: number } {
+  const float64 = Float64Array.from(values);
+  const std = Math.sqrt(variance(float64));
+  return { mean: mean(float64), std: std > 0 ? std : 1 };
 }
 
 async function prepareFold(
@@ -114,8 +111,8 @@ async function prepareFold(
     validation: tableRowsOf(target, split.validation),
     test: tableRowsOf(target, split.test)
   };
-  const { fitted, layout } = await fitInputs(table, spec, tableRows.train, loadImages);
-  const made: tf.Tensor[] = [];
+  const { fitted, layout, trainInputs } = await fitInputs(table, spec, tableRows.train, loadImages);
+  const made: tf.Tensor[] = trainInputs ? [trainInputs] : [];
   const inputs = async (rows: Uint32Array) => {
     if (rows.length === 0) return null;
     const x = await transformInputs(fitted, table, rows, loadImages);
@@ -124,7 +121,7 @@ async function prepareFold(
   };
   try {
     const x = {
-      train: (await inputs(tableRows.train)) as tf.Tensor,
+      train: trainInputs ?? ((await inputs(tableRows.train)) as tf.Tensor),
       validation: await inputs(tableRows.validation),
       test: await inputs(tableRows.test)
     };
@@ -139,7 +136,7 @@ async function prepareFold(
       x,
       y,
       tableRows,
-      targetScale: spec.task === 'regression' ? meanAndStd(y.train) : { mean: 0, std: 1 },
+      targetScale: spec.task === 'regression' ? targetScaleOf(y.train) : { mean: 0, std: 1 },
       dispose: () => tf.dispose(made)
     };
   } catch (err) {

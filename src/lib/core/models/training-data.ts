@@ -10,7 +10,13 @@ import { LatheError } from '../errors';
 import { kindOf, readColumn, takeFrameRows, type FrameColumn } from '../data/frame';
 import { seededRandom, shuffleInPlace } from '../pipeline/split';
 import type { FittedPipeline } from '../prep/fitted-pipeline';
-import { decodeImages, fitImagePrep, transformImageInputs, type FittedImagePrep } from '../prep/image-prep';
+import {
+  decodeImages,
+  fitImagePrep,
+  normalizeImages,
+  transformImageInputs,
+  type FittedImagePrep
+} from '../prep/image-prep';
 import { fitPipeline, frameForPipeline, groupOutputNames, transformPipeline } from '../prep/prep-pipeline';
 import type { PrepGroup, PrepPipelineInput } from '../prep/prep-steps';
 import type { RunSpec, Task } from '../records';
@@ -311,14 +317,15 @@ export function pipelineFor(table: Table, spec: RunSpec): PrepPipelineInput {
 
 /**
  * Fits the run's preprocessing on `trainTableRows` and returns the fitted state with the input layout.
- * For images the training pixels are decoded here; `transformInputs` decodes the other sets.
+ * For images the training pixels are decoded here once, and `trainInputs` holds them normalized (the
+ * caller disposes it); `transformInputs` decodes the other sets.
  */
 export async function fitInputs(
   table: Table,
   spec: RunSpec,
   trainTableRows: Uint32Array,
   loadImages?: ImageLoader
-): Promise<{ fitted: FittedInputs; layout: InputLayout }> {
+): Promise<{ fitted: FittedInputs; layout: InputLayout; trainInputs?: tf.Tensor }> {
   if (spec.model.kind === 'cnn') {
     if (!spec.image)
       throw new LatheError('model_input', 'A convolutional network needs image input settings.');
@@ -328,6 +335,8 @@ export async function fitInputs(
       const fitted = await fitImagePrep(pixels, image);
       return {
         fitted: { kind: 'image', pipeline: null, image: { spec: image, fitted } },
+        // What `transformInputs` makes of the same rows (decode, then normalize), without decoding twice.
+        trainInputs: normalizeImages(fitted, pixels),
         layout: {
           sampleShape: [image.height, image.width, image.channels],
           featureColumns: null,
