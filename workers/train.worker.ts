@@ -18,12 +18,14 @@ import {
   parseCalibrationRecord,
   type CalibrationEntry
 } from '../src/lib/core/backend/calibration';
-import { chooseBackend, type BackendChoice, type BackendProbe } from '../src/lib/core/backend/choose-backend';
-import { runMicroBenchmark } from '../src/lib/core/backend/micro-benchmark';
 import {
-  needsWasmMissingKernels,
-  registerWasmConvGradients
-} from '../src/lib/core/backend/wasm-conv-gradients';
+  chooseBackend,
+  type BackendChoice,
+  type BackendProbe,
+  type BackendRequirements
+} from '../src/lib/core/backend/choose-backend';
+import { runMicroBenchmark } from '../src/lib/core/backend/micro-benchmark';
+import { registerWasmTrainingKernels } from '../src/lib/core/backend/wasm-training-kernels';
 import { readChunks } from '../src/lib/core/data/arrow';
 import { LatheError, errorMessage } from '../src/lib/core/errors';
 import { sha256Hex } from '../src/lib/core/hash';
@@ -83,6 +85,13 @@ const WASM_THREADS = true;
 
 /** Backend requirements of a report: the automatic choice for models without convolutions. */
 const DEFAULT_REQUIREMENTS = { needsConvGradients: false };
+/** Convolutions and embeddings need gradient kernels not every backend has (`supportsConvGradients`). */
+function gradientRequirements(model: RunSpec['model']): BackendRequirements {
+  if (model.kind === 'cnn') return { needsConvGradients: true, kernels: 'convolution' };
+  if (model.kind === 'text_embedding') return { needsConvGradients: true, kernels: 'embedding' };
+  return DEFAULT_REQUIREMENTS;
+}
+
 /** A backend whose micro-benchmark takes longer than this is treated as broken for this session. */
 const CALIBRATION_TIMEOUT_MS = 30_000;
 
@@ -129,7 +138,7 @@ async function importBackend(name: BackendName): Promise<string> {
       } else {
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       }
-      registerWasmConvGradients();
+      registerWasmTrainingKernels();
       return wasm.version_wasm;
     }
   }
@@ -170,8 +179,9 @@ interface ProbedBackend {
 const SUPPORTS_CONV_GRADIENTS: Record<BackendName, boolean> = {
   webgpu: true,
   webgl: true,
-  // tfjs-backend-wasm 4.22 lacks UnsortedSegmentSum and a correct strided Conv2DBackpropFilter.
-  wasm: false,
+  // tfjs-backend-wasm 4.22 lacks Conv2DBackpropFilter and UnsortedSegmentSum;
+  // `registerWasmTrainingKernels` adds them when the backend is imported.
+  wasm: true,
   cpu: true
 };
 
@@ -492,9 +502,7 @@ async function train(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promi
   active.add(req.runId);
   try {
     const spec = parseSpec(req.spec);
-    // wasm trains stride-1 convolutions with the kernel `registerWasmConvGradients` adds; not the rest.
-    const missing = needsWasmMissingKernels(spec.model);
-    const requirements = { needsConvGradients: missing !== false, kernels: missing || undefined };
+    const requirements = gradientRequirements(spec.model);
     // Calibration emits log events, which also tell the page's watchdog that the worker is alive.
     const state = await backendState({}, log);
     return await exclusive(async () => {

@@ -13,6 +13,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmTrainingKernels } from '../lib/core/backend/wasm-training-kernels';
 import { readChunks } from '../lib/core/data/arrow';
 import { blobSource, ingestSource } from '../lib/core/data/ingest';
 import { LatheError, errorMessage } from '../lib/core/errors';
@@ -62,6 +63,7 @@ async function useBackend(name: 'wasm' | 'cpu', io: CliIo): Promise<string> {
       // The .wasm binaries are read from the installed package (the bundled CLI runs from a temp file).
       const root = process.env.LATHE_ROOT ?? process.cwd();
       wasm.setWasmPaths(`${path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')}/`);
+      registerWasmTrainingKernels();
       if (await tf.setBackend('wasm')) {
         await tf.ready();
         return 'wasm';

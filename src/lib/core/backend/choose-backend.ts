@@ -29,8 +29,8 @@ export interface BackendProbe {
 
 export interface BackendRequirements {
   /**
-   * The model needs gradient kernels tfjs-backend-wasm lacks (see `wasm-conv-gradients.ts`: a strided
-   * convolution's filter gradient, or UnsortedSegmentSum for an embedding). Probes report them as
+   * The model needs convolution or embedding gradient kernels (Conv2DBackpropFilter, UnsortedSegmentSum),
+   * which stock tfjs-backend-wasm lacks (`wasm-training-kernels.ts` adds them). Probes report them as
    * `supportsConvGradients`.
    */
   needsConvGradients: boolean;

@@ -1,0 +1,143 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmTrainingKernels } from './wasm-training-kernels';
+
+const WASM_DIR = fileURLToPath(
+  new URL('../../../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url)
+);
+
+beforeAll(async () => {
+  setWasmPaths(`${path.resolve(WASM_DIR)}/`);
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  registerWasmTrainingKernels();
+  await tf.setBackend('wasm');
+});
+
+const random = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
+
+/** Runs `f` on wasm and on cpu and expects the same values (to 4 decimals). */
+async function sameOnBoth(f: () => tf.Tensor[]): Promise<void> {
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const before = tf.engine().backend.numDataIds();
+    const outs = tf.tidy(f);
+    const values = await Promise.all(outs.map((t) => t.data()));
+    const shapes = outs.map((t) => t.shape);
+    tf.dispose(outs);
+    // Nothing leaks: every intermediate a kernel made is freed.
+    expect(tf.engine().backend.numDataIds()).toBe(before);
+    return { values, shapes };
+  };
+  const onWasm = await run('wasm');
+  const onCpu = await run('cpu');
+  await tf.setBackend('wasm');
+  expect(onWasm.shapes).toEqual(onCpu.shapes);
+  onWasm.values.forEach((v, i) => {
+    const reference = onCpu.values[i] as Float32Array;
+    expect(v.length).toBe(reference.length);
+    let worst = 0;
+    v.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - (reference[j] ?? NaN)))));
+    expect(worst).toBeLessThan(1e-4);
+  });
+}
+
+/** Gradients of a scalar loss w.r.t. `vars`, as fresh tensors. */
+function gradients(loss: () => tf.Scalar, vars: tf.Variable[]): tf.Tensor[] {
+  const { value, grads } = tf.variableGrads(loss, vars);
+  value.dispose();
+  return vars.map((v) => grads[v.name] as tf.Tensor);
+}
+
+describe('wasm training kernels', () => {
+  it('multiplies with transposed operands like the cpu backend (2-D and batched)', async () => {
+    await sameOnBoth(() =>
+      tf.tidy(() => {
+        const a = random([5, 7], 1);
+        const b = random([7, 3], 2);
+        const at = random([7, 5], 3);
+        const bt = random([3, 7], 4);
+        const batchedA = random([2, 4, 6], 5);
+        const batchedB = random([2, 3, 6], 6);
+        return [
+          tf.matMul(a, b),
+          tf.matMul(at, b, true, false),
+          tf.matMul(a, bt, false, true),
+          tf.matMul(at, bt, true, true),
+          tf.matMul(batchedA, batchedB, false, true),
+          tf.matMul(batchedA, batchedA, true, false)
+        ];
+      })
+    );
+  });
+
+  for (const [stride, padding] of [
+    [1, 'same'],
+    [1, 'valid'],
+    [2, 'same'],
+    [2, 'valid'],
+    [3, 'valid']
+  ] as const) {
+    it(`gives the cpu backend's convolution gradients (stride ${stride}, ${padding})`, async () => {
+      await sameOnBoth(() => {
+        const x = random([3, 9, 8, 2], 1);
+        const f1 = tf.variable(random([3, 3, 2, 4], 2));
+        const f2 = tf.variable(random([2, 2, 4, 3], 3));
+        const input = tf.variable(x);
+        const out = gradients(() => {
+          const a = tf.relu(tf.conv2d(input as tf.Tensor4D, f1 as tf.Tensor4D, stride, padding));
+          const b = tf.conv2d(a, f2 as tf.Tensor4D, 1, padding);
+          return tf.sum(tf.square(b));
+        }, [f1, f2, input]);
+        tf.dispose([x, f1, f2, input]);
+        return out;
+      });
+    });
+  }
+
+  it('sends a max pool’s gradient to the first maximum of each window, ties included', async () => {
+    await sameOnBoth(() => {
+      // Flat regions: every window of the first image is one repeated value.
+      const flat = tf.fill([1, 6, 6, 2], 0.5);
+      const x = tf.variable(tf.concat([flat, random([2, 6, 6, 2], 4)]));
+      const out = [
+        ...gradients(() => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), 3)), [x]),
+        ...gradients(() => tf.sum(tf.square(tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'))), [x])
+      ];
+      tf.dispose([flat, x]);
+      return out;
+    });
+  });
+
+  it('gathers rows and sums an embedding’s gradient like the cpu backend', async () => {
+    await sameOnBoth(() => {
+      const table = tf.variable(random([6, 4], 5));
+      const ids = tf.tensor1d([0, 5, 2, 2, 5, 5, 1], 'int32');
+      const images = random([4, 3, 2, 2], 6);
+      const out = [
+        tf.gather(images, tf.tensor1d([3, 0, 3], 'int32')),
+        ...gradients(() => tf.sum(tf.square(tf.gather(table, ids))), [table])
+      ];
+      tf.dispose([table, ids, images]);
+      return out;
+    });
+  });
+
+  it('sums over leading axes (bias gradients) and any others like the cpu backend', async () => {
+    await sameOnBoth(() => {
+      const x = random([4, 5, 3, 6], 7);
+      return [
+        tf.sum(x, [0, 1, 2]),
+        tf.sum(x, [0]),
+        tf.sum(x, [1, 0], true),
+        tf.sum(x, [1, 3]),
+        tf.sum(x),
+        tf.sum(tf.tensor1d([1, 2, 3], 'int32'))
+      ];
+    });
+  });
+});

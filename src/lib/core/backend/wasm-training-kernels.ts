@@ -1,0 +1,467 @@
+/**
+ * Training kernels for tfjs-backend-wasm 4.22. Its forward kernels are XNNPACK (fast); the kernels that
+ * only training needs are missing or plain C++ loops many times slower than the forward pass:
+ *
+ * - BatchMatMul with `transposeA`/`transposeB` (both halves of every dense layer's gradient) skips
+ *   XNNPACK: 1.5–2 GFLOP/s against 12–26 without the flags. The override transposes the operand with
+ *   wasm's Transpose kernel and multiplies without flags.
+ * - Conv2DBackpropFilter does not exist. The filter gradient is itself a convolution: with the batch as
+ *   the channel axis, the input (`[C, H, W, N]`) convolved with the output gradient (`[OH, OW, N, CO]`,
+ *   dilated by the stride) gives `[C, KH, KW, CO]`. So it runs on XNNPACK's Conv2D, strides included.
+ * - Conv2DBackpropInput is a plain loop. For stride 1 the input gradient is the output gradient convolved
+ *   with the filter flipped in space and with in/out channels swapped, on XNNPACK.
+ * - Identity copies (tfjs clones every tensor it keeps for the backward pass), MaxPoolGrad, GatherV2
+ *   and Sum over leading axes (a bias's gradient) are generic loops or copies; UnsortedSegmentSum (the gradient of a gather, which
+ *   embeddings need) does not exist. These are written here as loops over the wasm heap, which V8
+ *   compiles to tight code.
+ *
+ * Each replacement keeps the exact semantics of the tfjs cpu backend (the spec compares them), and falls
+ * back to the original kernel for cases it does not cover (other data formats, dilated convolutions).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+type Info = tf.TensorInfo;
+type Shape4 = [number, number, number, number];
+type Pad =
+  'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+/** The parts of tfjs-backend-wasm's BackendWasm used here (not exported as a type by the package). */
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(info: Info): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: unknown): boolean;
+  incRef(dataId: unknown): void;
+}
+
+type KernelArgs = { inputs: Record<string, Info>; backend: WasmBackend; attrs: Record<string, unknown> };
+type Kernel = (args: KernelArgs) => Info;
+
+const registered = new Set<string>();
+
+/** The wasm backend's own kernel `name`, as registered before any override. */
+function original(name: string): Kernel {
+  const config = tf.getKernel(name, 'wasm');
+  if (!config) throw new Error(`tfjs-backend-wasm has no ${name} kernel.`);
+  return config.kernelFunc as unknown as Kernel;
+}
+
+/**
+ * Replaces (or adds) the wasm kernel `name`. The original's setup function is kept: it binds the C++
+ * entry point the original kernel (still called for the cases not handled here) needs.
+ */
+function override(name: string, make: (base: Kernel | null) => Kernel): void {
+  if (registered.has(name)) return;
+  const existing = tf.getKernel(name, 'wasm');
+  const kernelFunc = make(existing ? (existing.kernelFunc as unknown as Kernel) : null);
+  if (existing) tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    setupFunc: existing?.setupFunc,
+    disposeFunc: existing?.disposeFunc,
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc
+  });
+  registered.add(name);
+}
+
+/** Runs `f` with intermediates it registers through `temp`, freeing them afterwards. */
+function withTemps<T>(backend: WasmBackend, f: (temp: (info: Info) => Info) => T): T {
+  const temps: Info[] = [];
+  try {
+    return f((info) => {
+      temps.push(info);
+      return info;
+    });
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+function transposeInfo(backend: WasmBackend, x: Info, perm: number[]): Info {
+  return original('Transpose')({ inputs: { x }, backend, attrs: { perm } });
+}
+
+function pair(v: unknown): [number, number] {
+  if (typeof v === 'number') return [v, v];
+  const [a, b] = v as [number, number];
+  return [a, b];
+}
+
+/** BatchMatMul without XNNPACK's slow transposed path: materialize the transpose, then multiply. */
+function batchMatMul(base: Kernel): Kernel {
+  return (args) => {
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return base(args);
+    const { backend } = args;
+    const { a, b } = args.inputs as { a: Info; b: Info };
+    const swapLast = (rank: number) => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+    return withTemps(backend, (temp) => {
+      const a2 = transposeA ? temp(transposeInfo(backend, a, swapLast(a.shape.length))) : a;
+      const b2 = transposeB ? temp(transposeInfo(backend, b, swapLast(b.shape.length))) : b;
+      return base({
+        ...args,
+        inputs: { a: a2, b: b2 },
+        attrs: { ...args.attrs, transposeA: false, transposeB: false }
+      });
+    });
+  };
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: string;
+  dilations?: number | [number, number];
+  dimRoundingMode?: string;
+}
+
+function supportedConv(attrs: ConvAttrs): boolean {
+  const [dh, dw] = pair(attrs.dilations ?? 1);
+  return (!attrs.dataFormat || attrs.dataFormat === 'NHWC') && dh === 1 && dw === 1;
+}
+
+/**
+ * dW[kh, kw, c, o] = Σ_{n, y, x} in[n, y·s + kh − top, x·s + kw − left, c] · dy[n, y, x, o]: a convolution
+ * of the input (batch as channels) with dy (batch as input channels, dilated by the stride).
+ */
+function conv2DBackpropFilter(base: Kernel | null): Kernel {
+  return (args) => {
+    const attrs = args.attrs as unknown as ConvAttrs & { filterShape: Shape4 };
+    const { backend } = args;
+    const { x, dy } = args.inputs as { x: Info; dy: Info };
+    if (!supportedConv(attrs)) {
+      if (base) return base(args);
+      throw new Error('Conv2DBackpropFilter on wasm supports NHWC data without dilation only.');
+    }
+    const { filterShape } = attrs;
+    const [kh, kw] = filterShape;
+    const [sh, sw] = pair(attrs.strides);
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as Shape4,
+      filterShape,
+      [sh, sw],
+      1,
+      attrs.pad as 'same',
+      attrs.dimRoundingMode as 'round' | undefined
+    );
+    const [, h, w] = x.shape as Shape4;
+    const [, oh, ow] = dy.shape as Shape4;
+    const { top, left } = info.padInfo;
+    if (sh === 1 && sw === 1 && tf.util.sizeFromShape(x.shape) < tf.util.sizeFromShape(dy.shape)) {
+      // XNNPACK repacks a convolution's filter on every call, at a few ns per value, so the smaller of the
+      // two tensors should be the filter: here the input ([H, W, N, C]) slides over dy ([CO, OH, OW, N]),
+      // which gives the gradient flipped in space.
+      return withTemps(backend, (temp) => {
+        const input = temp(transposeInfo(backend, dy, [3, 1, 2, 0]));
+        const filter = temp(transposeInfo(backend, x, [1, 2, 0, 3]));
+        const flipped = temp(
+          original('Conv2D')({
+            inputs: { x: input, filter },
+            backend,
+            attrs: {
+              strides: [1, 1],
+              dilations: [1, 1],
+              pad: [
+                [0, 0],
+                [kh - 1 - top, h - oh + top],
+                [kw - 1 - left, w - ow + left],
+                [0, 0]
+              ],
+              dataFormat: 'NHWC'
+            }
+          })
+        );
+        const grad = temp(original('Reverse')({ inputs: { x: flipped }, backend, attrs: { dims: [1, 2] } }));
+        return transposeInfo(backend, grad, [1, 2, 3, 0]);
+      });
+    }
+    // Pad (or crop) the far side so the output is exactly the filter's size.
+    const bottom = kh + (oh - 1) * sh - h - top;
+    const right = kw + (ow - 1) * sw - w - left;
+    return withTemps(backend, (temp) => {
+      let input = temp(transposeInfo(backend, x, [3, 1, 2, 0]));
+      if (bottom < 0 || right < 0) {
+        const [c, , , n] = input.shape as Shape4;
+        input = temp(
+          original('Slice')({
+            inputs: { x: input },
+            backend,
+            attrs: { begin: [0, 0, 0, 0], size: [c, h + Math.min(0, bottom), w + Math.min(0, right), n] }
+          })
+        );
+      }
+      const filter = temp(transposeInfo(backend, dy, [1, 2, 0, 3]));
+      const grad = temp(
+        original('Conv2D')({
+          inputs: { x: input, filter },
+          backend,
+          attrs: {
+            strides: [1, 1],
+            dilations: [sh, sw],
+            pad: [
+              [0, 0],
+              [top, Math.max(0, bottom)],
+              [left, Math.max(0, right)],
+              [0, 0]
+            ],
+            dataFormat: 'NHWC'
+          }
+        })
+      );
+      return transposeInfo(backend, grad, [1, 2, 0, 3]);
+    });
+  };
+}
+
+/** For stride 1: dx = dy convolved with the filter flipped in space and its channel axes swapped. */
+function conv2DBackpropInput(base: Kernel): Kernel {
+  return (args) => {
+    const attrs = args.attrs as unknown as ConvAttrs & { inputShape: Shape4 };
+    const [sh, sw] = pair(attrs.strides);
+    if (!supportedConv(attrs) || sh !== 1 || sw !== 1) return base(args);
+    const { backend } = args;
+    const { dy, filter } = args.inputs as { dy: Info; filter: Info };
+    const { inputShape } = attrs;
+    const [kh, kw] = filter.shape as Shape4;
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as Shape4,
+      1,
+      1,
+      attrs.pad as 'same',
+      attrs.dimRoundingMode as 'round' | undefined
+    );
+    const [, h, w] = inputShape;
+    const [, oh, ow] = dy.shape as Shape4;
+    const { top, left } = info.padInfo;
+    return withTemps(backend, (temp) => {
+      const flipped = temp(original('Reverse')({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
+      const swapped = temp(transposeInfo(backend, flipped, [0, 1, 3, 2]));
+      return original('Conv2D')({
+        inputs: { x: dy, filter: swapped },
+        backend,
+        attrs: {
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: [
+            [0, 0],
+            [kh - 1 - top, h - oh + top],
+            [kw - 1 - left, w - ow + left],
+            [0, 0]
+          ],
+          dataFormat: 'NHWC'
+        }
+      });
+    });
+  };
+}
+
+/**
+ * The gradient of a max pool: each window's gradient goes to its first maximum (row-major), as on the
+ * tfjs cpu backend and in PyTorch, so flat regions (ties) are not counted twice.
+ */
+function maxPoolGrad(base: Kernel): Kernel {
+  return (args) => {
+    const attrs = args.attrs as {
+      filterSize: number | [number, number];
+      strides: number | [number, number];
+      pad: Pad;
+      dimRoundingMode?: string;
+    };
+    const { backend } = args;
+    const { dy, input } = args.inputs as { dy: Info; input: Info };
+    if (input.dtype !== 'float32') return base(args);
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as Shape4,
+      attrs.filterSize,
+      attrs.strides,
+      1,
+      attrs.pad as 'same',
+      attrs.dimRoundingMode as 'round' | undefined
+    );
+    const out = backend.makeOutput(input.shape, 'float32');
+    const x = backend.typedArrayFromHeap(input);
+    const g = backend.typedArrayFromHeap(dy);
+    const dx = backend.typedArrayFromHeap(out);
+    dx.fill(0);
+    const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+    const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+    const { top, left } = info.padInfo;
+    const rowStride = inWidth * channels;
+    const pairs = filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2;
+    let o = 0;
+    for (let n = 0; n < batchSize; n++) {
+      const image = n * inHeight * rowStride;
+      for (let oy = 0; oy < outHeight; oy++) {
+        const y0 = oy * strideHeight - top;
+        const yStart = Math.max(0, y0);
+        const yEnd = Math.min(inHeight, y0 + filterHeight);
+        for (let ox = 0; ox < outWidth; ox++) {
+          const x0 = ox * strideWidth - left;
+          const xStart = Math.max(0, x0);
+          const xEnd = Math.min(inWidth, x0 + filterWidth);
+          const corner = image + yStart * rowStride + xStart * channels;
+          if (pairs && yEnd - yStart === 2 && xEnd - xStart === 2) {
+            // The common 2×2 pool, unrolled: four candidates, first maximum wins.
+            for (let c = 0; c < channels; c++, o++) {
+              const i00 = corner + c;
+              const i01 = i00 + channels;
+              const i10 = i00 + rowStride;
+              const i11 = i10 + channels;
+              let at = i00;
+              let best = x[i00] as number;
+              if ((x[i01] as number) > best) {
+                best = x[i01] as number;
+                at = i01;
+              }
+              if ((x[i10] as number) > best) {
+                best = x[i10] as number;
+                at = i10;
+              }
+              if ((x[i11] as number) > best) at = i11;
+              dx[at] = (dx[at] as number) + (g[o] as number);
+            }
+            continue;
+          }
+          for (let c = 0; c < channels; c++, o++) {
+            let at = -1;
+            let best = -Infinity;
+            for (let y = yStart; y < yEnd; y++) {
+              for (let xx = xStart; xx < xEnd; xx++) {
+                const i = image + y * rowStride + xx * channels + c;
+                if (at < 0 || (x[i] as number) > best) {
+                  best = x[i] as number;
+                  at = i;
+                }
+              }
+            }
+            if (at >= 0) dx[at] = (dx[at] as number) + (g[o] as number);
+          }
+        }
+      }
+    }
+    return out;
+  };
+}
+
+/**
+ * Sums over leading axes (a bias's gradient: every axis but the channels). wasm's Sum transposes the
+ * reduced axes to the end first, a full copy of the (large) activation gradient; adding the rows in
+ * place (in double precision) takes half the time.
+ */
+function sum(base: Kernel): Kernel {
+  return (args) => {
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const { backend } = args;
+    const { x } = args.inputs as { x: Info };
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading || axes.length === 0 || axes.length === x.shape.length) {
+      return base(args);
+    }
+    const kept = x.shape.slice(axes.length);
+    const inner = tf.util.sizeFromShape(kept);
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+    const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
+    const values = backend.typedArrayFromHeap(x);
+    const totals = new Float64Array(inner);
+    for (let r = 0, i = 0; r < rows; r++) {
+      for (let c = 0; c < inner; c++, i++) totals[c] = (totals[c] as number) + (values[i] as number);
+    }
+    backend.typedArrayFromHeap(out).set(totals);
+    return out;
+  };
+}
+
+/** Rows of `x` along axis 0 (the trainer's batches): one block copy per row instead of per element. */
+function gatherV2(base: Kernel): Kernel {
+  return (args) => {
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+    const { backend } = args;
+    const { x, indices } = args.inputs as { x: Info; indices: Info };
+    const rank = x.shape.length;
+    if (
+      tf.util.parseAxisParam(axis, x.shape)[0] !== 0 ||
+      batchDims !== 0 ||
+      (x.dtype !== 'float32' && x.dtype !== 'int32') ||
+      indices.dtype !== 'int32' ||
+      rank === 0
+    ) {
+      return base(args);
+    }
+    const rows = x.shape[0] as number;
+    const idx = backend.typedArrayFromHeap(indices);
+    for (let i = 0; i < idx.length; i++) {
+      const r = idx[i] as number;
+      if (r < 0 || r >= rows) return base(args);
+    }
+    const rowSize = tf.util.sizeFromShape(x.shape.slice(1));
+    const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+    const from = backend.typedArrayFromHeap(x);
+    const to = backend.typedArrayFromHeap(out);
+    const ids = backend.typedArrayFromHeap(indices);
+    for (let i = 0; i < ids.length; i++) {
+      const start = (ids[i] as number) * rowSize;
+      to.set(from.subarray(start, start + rowSize), i * rowSize);
+    }
+    return out;
+  };
+}
+
+/** out[s] = Σ_{i: segmentIds[i] = s} x[i]: the gradient of a row gather (embeddings). */
+function unsortedSegmentSum(): Kernel {
+  return (args) => {
+    const { numSegments } = args.attrs as { numSegments: number };
+    const { backend } = args;
+    const { x, segmentIds } = args.inputs as { x: Info; segmentIds: Info };
+    if (x.dtype !== 'float32' || segmentIds.shape.length !== 1 || segmentIds.shape[0] !== x.shape[0]) {
+      throw new Error('UnsortedSegmentSum on wasm supports float32 rows with one segment id each.');
+    }
+    const rowSize = tf.util.sizeFromShape(x.shape.slice(1));
+    const out = backend.makeOutput([numSegments, ...x.shape.slice(1)], 'float32');
+    const values = backend.typedArrayFromHeap(x);
+    const ids = backend.typedArrayFromHeap(segmentIds);
+    const sums = backend.typedArrayFromHeap(out);
+    sums.fill(0);
+    for (let i = 0; i < ids.length; i++) {
+      const s = ids[i] as number;
+      if (s < 0 || s >= numSegments) continue;
+      const from = i * rowSize;
+      const to = s * rowSize;
+      for (let j = 0; j < rowSize; j++)
+        sums[to + j] = (sums[to + j] as number) + (values[from + j] as number);
+    }
+    return out;
+  };
+}
+
+/**
+ * Identity (and a cast to the same type) shares the buffer, as on the cpu backend, instead of copying it.
+ * tfjs clones every tensor it saves for the backward pass, so wasm's copying Identity copied each layer's
+ * activations once per step. Kernels never write to their inputs, so sharing is safe (wasm's Reshape
+ * already shares).
+ */
+function shareBuffer(base: Kernel, sameType: (args: KernelArgs) => boolean): Kernel {
+  return (args) => {
+    const { x } = args.inputs as { x: Info };
+    if (x.dtype === 'string' || !sameType(args)) return base(args);
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
+/** Registers the kernels above once; call after the wasm backend's package has been imported. */
+export function registerWasmTrainingKernels(): void {
+  if (!tf.getKernel('BatchMatMul', 'wasm')) return;
+  override('BatchMatMul', (base) => batchMatMul(base as Kernel));
+  override('Conv2DBackpropFilter', conv2DBackpropFilter);
+  override('Conv2DBackpropInput', (base) => conv2DBackpropInput(base as Kernel));
+  override('MaxPoolGrad', (base) => maxPoolGrad(base as Kernel));
+  override('GatherV2', (base) => gatherV2(base as Kernel));
+  override('Sum', (base) => sum(base as Kernel));
+  override('Identity', (base) => shareBuffer(base as Kernel, () => true));
+  override('Cast', (base) =>
+    shareBuffer(base as Kernel, ({ inputs, attrs }) => inputs.x?.dtype === attrs.dtype)
+  );
+  override('UnsortedSegmentSum', unsortedSegmentSum);
+}
