@@ -79,7 +79,7 @@ function expectedWasmThreads(): number {
  * Multi-threaded wasm (XNNPACK) needs a cross-origin-isolated page, which the studio is. tfjs starts its
  * threads from its Emscripten factory's `toString()`, so worker bundles are not minified (see
  * vite.config.ts). tfjs itself caps the pool at half the logical cores (one thread per physical core),
- * so a 2-core machine trains on 1 thread and an 8-core one on 4.
+ * so a 2-core machine trains on 1 thread (with the single-threaded build) and an 8-core one on 4.
  */
 const WASM_THREADS = true;
 
@@ -131,11 +131,12 @@ async function importBackend(name: BackendName): Promise<string> {
         'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
         'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl
       });
-      if (WASM_THREADS) {
+      if (expectedWasmThreads() > 1) {
         // Threads need SharedArrayBuffer, which only a cross-origin-isolated page has. tfjs caps the
         // count at hardwareConcurrency / 2; asking for every logical core lets it take that cap.
-        if (globalThis.crossOriginIsolated) wasm.setThreadsCount(hardwareThreads());
+        wasm.setThreadsCount(hardwareThreads());
       } else {
+        // One thread either way: the single-threaded build skips the shared-memory thread pool.
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       }
       registerWasmTrainingKernels();

@@ -5,6 +5,8 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createOptimizer } from '../models/optimizers';
+import { FUSED_ADAM_STEP } from './fused-kernels';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
 const WASM_DIR = fileURLToPath(
@@ -138,6 +140,34 @@ describe('wasm training kernels', () => {
         tf.sum(x),
         tf.sum(tf.tensor1d([1, 2, 3], 'int32'))
       ];
+    });
+  });
+
+  it('takes Adam and AdamW steps in one kernel, like the ops on the cpu backend', async () => {
+    expect(tf.getKernel(FUSED_ADAM_STEP, 'wasm')).toBeDefined();
+    expect(tf.getKernel(FUSED_ADAM_STEP, 'cpu')).toBeUndefined();
+    await sameOnBoth(() => {
+      const out: tf.Tensor[] = [];
+      for (const kind of ['adam', 'adamw'] as const) {
+        const param = { name: 'w', variable: tf.variable(random([5, 3], 8)), trainable: true, decays: true };
+        const optimizer = createOptimizer({
+          kind,
+          learningRate: 0.05,
+          beta1: 0.9,
+          beta2: 0.99,
+          epsilon: 1e-7,
+          weightDecay: 0.5
+        });
+        for (let step = 0; step < 3; step++) {
+          const grad = random([5, 3], 10 + step);
+          optimizer.apply([param], { w: grad }, 0.05);
+          grad.dispose();
+        }
+        out.push(param.variable.clone());
+        optimizer.dispose();
+        param.variable.dispose();
+      }
+      return out;
     });
   });
 });

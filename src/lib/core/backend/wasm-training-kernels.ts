@@ -10,6 +10,8 @@
  *   dilated by the stride) gives `[C, KH, KW, CO]`. So it runs on XNNPACK's Conv2D, strides included.
  * - Conv2DBackpropInput is a plain loop. For stride 1 the input gradient is the output gradient convolved
  *   with the filter flipped in space and with in/out channels swapped, on XNNPACK.
+ * - Adam's step is about fifteen elementwise ops per parameter, each a kernel call; `FUSED_ADAM_STEP`
+ *   (fused-kernels.ts) does it in one loop.
  * - Identity copies (tfjs clones every tensor it keeps for the backward pass), MaxPoolGrad, GatherV2
  *   and Sum over leading axes (a bias's gradient) are generic loops or copies; UnsortedSegmentSum (the gradient of a gather, which
  *   embeddings need) does not exist. These are written here as loops over the wasm heap, which V8
@@ -19,6 +21,7 @@
  * back to the original kernel for cases it does not cover (other data formats, dilated convolutions).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_ADAM_STEP, type FusedAdamAttrs } from './fused-kernels';
 
 type Info = tf.TensorInfo;
 type Shape4 = [number, number, number, number];
@@ -35,6 +38,7 @@ interface WasmBackend {
 
 type KernelArgs = { inputs: Record<string, Info>; backend: WasmBackend; attrs: Record<string, unknown> };
 type Kernel = (args: KernelArgs) => Info;
+type MultiKernel = (args: KernelArgs) => Info[];
 
 const registered = new Set<string>();
 
@@ -49,7 +53,7 @@ function original(name: string): Kernel {
  * Replaces (or adds) the wasm kernel `name`. The original's setup function is kept: it binds the C++
  * entry point the original kernel (still called for the cases not handled here) needs.
  */
-function override(name: string, make: (base: Kernel | null) => Kernel): void {
+function override(name: string, make: (base: Kernel | null) => Kernel | MultiKernel): void {
   if (registered.has(name)) return;
   const existing = tf.getKernel(name, 'wasm');
   const kernelFunc = make(existing ? (existing.kernelFunc as unknown as Kernel) : null);
@@ -450,6 +454,40 @@ function shareBuffer(base: Kernel, sameType: (args: KernelArgs) => boolean): Ker
   };
 }
 
+/** One Adam/AdamW step (`fused-kernels.ts`) as a loop over the heap, in double precision. */
+function fusedAdamStep(): MultiKernel {
+  return (args) => {
+    const { learningRate, beta1, beta2, epsilon, step, decay } = args.attrs as unknown as FusedAdamAttrs;
+    const { backend } = args;
+    const { w, g, m, v } = args.inputs as { w: Info; g: Info; m: Info; v: Info };
+    const outs = [w, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
+    const [wOut, mOut, vOut] = outs.map((t) => backend.typedArrayFromHeap(t)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array
+    ];
+    const [wIn, gIn, mIn, vIn] = [w, g, m, v].map((t) => backend.typedArrayFromHeap(t)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array
+    ];
+    const correction1 = 1 - beta1 ** step;
+    const correction2 = 1 - beta2 ** step;
+    for (let i = 0; i < wIn.length; i++) {
+      const grad = gIn[i] as number;
+      const mi = beta1 * (mIn[i] as number) + (1 - beta1) * grad;
+      const vi = beta2 * (vIn[i] as number) + (1 - beta2) * grad * grad;
+      mOut[i] = mi;
+      vOut[i] = vi;
+      wOut[i] =
+        (wIn[i] as number) * decay -
+        (learningRate * (mi / correction1)) / (Math.sqrt(vi / correction2) + epsilon);
+    }
+    return outs;
+  };
+}
+
 /** Registers the kernels above once; call after the wasm backend's package has been imported. */
 export function registerWasmTrainingKernels(): void {
   if (!tf.getKernel('BatchMatMul', 'wasm')) return;
@@ -460,6 +498,7 @@ export function registerWasmTrainingKernels(): void {
   override('GatherV2', (base) => gatherV2(base as Kernel));
   override('Sum', (base) => sum(base as Kernel));
   override('Identity', (base) => shareBuffer(base as Kernel, () => true));
+  override(FUSED_ADAM_STEP, fusedAdamStep);
   override('Cast', (base) =>
     shareBuffer(base as Kernel, ({ inputs, attrs }) => inputs.x?.dtype === attrs.dtype)
   );
