@@ -85,6 +85,31 @@ function transposeInfo(backend: WasmBackend, x: Info, perm: number[]): Info {
   return original('Transpose')({ inputs: { x }, backend, attrs: { perm } });
 }
 
+/** wasm's (XNNPACK) Conv2D, stride 1, with explicit padding `[top, bottom, left, right]`. */
+function convInfo(
+  backend: WasmBackend,
+  x: Info,
+  filter: Info,
+  [top, bottom, left, right]: [number, number, number, number],
+  dilations: [number, number] = [1, 1]
+): Info {
+  return original('Conv2D')({
+    inputs: { x, filter },
+    backend,
+    attrs: {
+      strides: [1, 1],
+      dilations,
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0]
+      ],
+      dataFormat: 'NHWC'
+    }
+  });
+}
+
 function pair(v: unknown): [number, number] {
   if (typeof v === 'number') return [v, v];
   const [a, b] = v as [number, number];
@@ -159,21 +184,7 @@ function conv2DBackpropFilter(base: Kernel | null): Kernel {
         const input = temp(transposeInfo(backend, dy, [3, 1, 2, 0]));
         const filter = temp(transposeInfo(backend, x, [1, 2, 0, 3]));
         const flipped = temp(
-          original('Conv2D')({
-            inputs: { x: input, filter },
-            backend,
-            attrs: {
-              strides: [1, 1],
-              dilations: [1, 1],
-              pad: [
-                [0, 0],
-                [kh - 1 - top, h - oh + top],
-                [kw - 1 - left, w - ow + left],
-                [0, 0]
-              ],
-              dataFormat: 'NHWC'
-            }
-          })
+          convInfo(backend, input, filter, [kh - 1 - top, h - oh + top, kw - 1 - left, w - ow + left])
         );
         const grad = temp(original('Reverse')({ inputs: { x: flipped }, backend, attrs: { dims: [1, 2] } }));
         return transposeInfo(backend, grad, [1, 2, 3, 0]);
@@ -196,21 +207,7 @@ function conv2DBackpropFilter(base: Kernel | null): Kernel {
       }
       const filter = temp(transposeInfo(backend, dy, [1, 2, 0, 3]));
       const grad = temp(
-        original('Conv2D')({
-          inputs: { x: input, filter },
-          backend,
-          attrs: {
-            strides: [1, 1],
-            dilations: [sh, sw],
-            pad: [
-              [0, 0],
-              [top, Math.max(0, bottom)],
-              [left, Math.max(0, right)],
-              [0, 0]
-            ],
-            dataFormat: 'NHWC'
-          }
-        })
+        convInfo(backend, input, filter, [top, Math.max(0, bottom), left, Math.max(0, right)], [sh, sw])
       );
       return transposeInfo(backend, grad, [1, 2, 0, 3]);
     });
@@ -241,21 +238,7 @@ function conv2DBackpropInput(base: Kernel): Kernel {
     return withTemps(backend, (temp) => {
       const flipped = temp(original('Reverse')({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
       const swapped = temp(transposeInfo(backend, flipped, [0, 1, 3, 2]));
-      return original('Conv2D')({
-        inputs: { x: dy, filter: swapped },
-        backend,
-        attrs: {
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: [
-            [0, 0],
-            [kh - 1 - top, h - oh + top],
-            [kw - 1 - left, w - ow + left],
-            [0, 0]
-          ],
-          dataFormat: 'NHWC'
-        }
-      });
+      return convInfo(backend, dy, swapped, [kh - 1 - top, h - oh + top, kw - 1 - left, w - ow + left]);
     });
   };
 }
