@@ -3,13 +3,15 @@ import {
   Dictionary,
   Float64,
   Int32,
+  Int64,
   Table,
   Utf8,
   Vector,
   makeData,
   tableFromArrays,
   vectorFromArray,
-  type Data
+  type Data,
+  type DataType
 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import type { ColumnSchema } from '../records';
@@ -17,14 +19,19 @@ import { buildTable } from './arrow';
 import {
   correlations,
   DistinctCounter,
+  firstRows,
   HyperLogLog,
   hashString,
   histogram,
+  lowerBound,
+  lowerBoundFinder,
   moments,
   quantile,
   readColumn,
+  seededRandom,
   sortedPresent,
   topLevels,
+  topNumbers,
   valueCounts,
   type NumberColumn,
   type StringColumn
@@ -274,5 +281,237 @@ describe('distinct counts in bounded memory', () => {
     const { count, relativeError } = counter.result();
     expect(relativeError).toBeCloseTo(0.0081, 4);
     expectClose(count, 400_000, relativeError ?? 0);
+  });
+});
+
+describe('fast paths against straightforward references on random data', () => {
+  const random = seededRandom(2024);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+
+  /** Chunks of random sizes, some of them slices (so bitmaps and values start at an offset). */
+  function chunked<T>(cells: readonly T[], type: DataType): Vector {
+    const whole = vectorFromArray(cells as T[], type);
+    const parts: Data[] = [];
+    for (let start = 0; start < cells.length;) {
+      const size = Math.min(cells.length - start, 1 + Math.floor(random() * 3000));
+      parts.push(...whole.slice(start, start + size).data);
+      start += size;
+    }
+    return new Vector(parts);
+  }
+
+  it('reads numbers, codes and strings as Arrow reads each cell', () => {
+    const rows = 9000;
+    const numbers = Array.from({ length: rows }, () =>
+      random() < 0.1 ? null : pick([0, -0, Number.NaN, Number.POSITIVE_INFINITY, (random() - 0.5) * 1e6])
+    );
+    const ints = Array.from({ length: rows }, () =>
+      random() < 0.1 ? null : Math.floor(random() * 200) - 100
+    );
+    const bigs = Array.from({ length: rows }, () =>
+      random() < 0.1 ? null : BigInt(Math.floor((random() - 0.5) * 2 ** 50))
+    );
+    const words = ['', 'a', 'héllo', 'xyz🙂', 'mañana', 'b'];
+    const strings = Array.from({ length: rows }, () =>
+      random() < 0.1 ? null : `${pick(words)}${pick(words)}`
+    );
+    const bools = Array.from({ length: rows }, () => (random() < 0.1 ? null : random() < 0.5));
+    const categories = Array.from({ length: rows }, () => (random() < 0.1 ? null : pick(['p', 'q', 'r'])));
+    const table = new Table({
+      f: chunked(numbers, new Float64()),
+      i: chunked(ints, new Int32()),
+      b: chunked(bigs, new Int64()),
+      s: chunked(strings, new Utf8()),
+      t: chunked(bools, new Bool()),
+      c: chunked(categories, new Dictionary(new Utf8(), new Int32()))
+    });
+    expect(table.getChild('f')?.data.length).toBeGreaterThan(2);
+    const asNumber = (cell: unknown): number => (cell === null ? Number.NaN : Number(cell));
+    for (const name of ['f', 'i', 'b'] as const) {
+      const column = readColumn(table, name) as NumberColumn;
+      const vector = table.getChild(name) as Vector;
+      const expected = Array.from({ length: rows }, (_, r) => asNumber(vector.get(r)));
+      expect(Array.from(column.values)).toEqual(expected);
+      expect(column.missing).toBe(expected.filter((x) => Number.isNaN(x)).length);
+    }
+    const s = readColumn(table, 's') as StringColumn;
+    strings.forEach((cell, r) => {
+      expect(s.hashes[r]).toEqual(cell === null ? Number.NaN : hashString(cell));
+      expect(s.lengths[r]).toBe(cell === null ? -1 : [...cell].length);
+    });
+    for (const [name, cells] of [
+      ['t', bools],
+      ['c', categories]
+    ] as const) {
+      const column = readColumn(table, name);
+      if (column.storage !== 'codes') throw new Error(`${name} is not codes`);
+      const labels = Array.from(column.codes, (code) => (code < 0 ? null : column.labels[code]));
+      expect(labels).toEqual(cells.map((cell) => (cell === null ? null : String(cell))));
+      expect(column.missing).toBe(cells.filter((cell) => cell === null).length);
+    }
+  });
+
+  /** Counts by a Map, most frequent first, ties by the smaller key. */
+  function referenceTop(
+    keys: readonly number[],
+    k: number
+  ): { distinct: number; top: Array<{ value: number; count: number }> } {
+    const counts = new Map<number, number>();
+    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+    const all = [...counts].map(([value, count]) => ({ value, count }));
+    all.sort((a, b) => b.count - a.count || a.value - b.value);
+    return { distinct: counts.size, top: all.slice(0, k) };
+  }
+
+  it('finds the most frequent numbers and the distinct count', () => {
+    for (const [size, spread] of [
+      [5000, 40],
+      [20_000, 3000],
+      [20_000, 1e9],
+      [300, 7]
+    ] as const) {
+      const values = Array.from({ length: size }, () => Math.floor(random() * random() * spread) / 4);
+      const sorted = Float64Array.from(values).sort();
+      for (const k of [0, 1, 5, 20, 10_000]) {
+        expect(topNumbers(sorted, k)).toEqual(referenceTop(values, k));
+      }
+    }
+  });
+
+  it('counts strings and their levels like a Map of the values would', () => {
+    const size = 12_000;
+    const cells = Array.from({ length: size }, () =>
+      random() < 0.05 ? null : `v${Math.floor(random() * random() * 400)}`
+    );
+    const table = new Table({ s: chunked(cells, new Utf8()) });
+    const column = readColumn(table, 's');
+    const counts = new Map<string, number>();
+    for (const cell of cells) if (cell !== null) counts.set(cell, (counts.get(cell) ?? 0) + 1);
+    // Ties at the cut are broken by hash, so compare only up to the last count that is not tied.
+    const found = valueCounts(column, 15);
+    expect(found.distinct).toBe(counts.size);
+    for (const { value, count } of found.top) expect(counts.get(value)).toBe(count);
+    const byCount = [...counts.values()].sort((a, b) => b - a);
+    expect(found.top.map((t) => t.count)).toEqual(byCount.slice(0, 15));
+    for (const k of [3, 40]) {
+      const levels = topLevels(column, k);
+      expect(levels.counts).toEqual(byCount.slice(0, k));
+      cells.forEach((cell, r) => {
+        const level = levels.codes[r] ?? -1;
+        expect(level < 0 ? null : levels.labels[level]).toBe(
+          cell !== null && levels.labels.includes(cell) ? cell : null
+        );
+      });
+    }
+  });
+
+  it('gives number levels by value, with few levels or many', () => {
+    const values = Array.from({ length: 8000 }, () =>
+      random() < 0.05 ? Number.NaN : Math.floor(random() * 60) - 30
+    );
+    const table = new Table({ x: vectorFromArray(Float64Array.from(values)) });
+    for (const k of [4, 50]) {
+      const levels = topLevels(readColumn(table, 'x'), k);
+      const { top } = referenceTop(
+        values.filter((x) => !Number.isNaN(x)),
+        k
+      );
+      expect(levels.counts).toEqual(top.map((t) => t.count));
+      values.forEach((x, r) => {
+        const expected = top.findIndex((t) => t.value === x);
+        expect(levels.codes[r]).toBe(expected);
+      });
+    }
+  });
+
+  it('finds the lower bound among cuts as a binary search does', () => {
+    const cutSets: number[][] = [
+      [],
+      [5],
+      [1, 1, 1, 2, 3, 3, 10],
+      Array.from({ length: 19 }, (_, i) => i * i - 40),
+      [Number.NEGATIVE_INFINITY, -1, 0, 0, 2, Number.POSITIVE_INFINITY],
+      [1, Number.NaN, 3, 2],
+      Float64Array.from({ length: 30 }, () => random() * 100)
+        .sort()
+        .map((x) => Math.round(x)) as unknown as number[]
+    ].map((cuts) => Array.from(cuts));
+    const probes = [
+      ...Array.from({ length: 2000 }, () => (random() - 0.3) * 150),
+      ...Array.from({ length: 200 }, () => Math.round((random() - 0.3) * 120)),
+      Number.NEGATIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+      -0
+    ];
+    for (const cuts of cutSets) {
+      const find = lowerBoundFinder(cuts);
+      for (const x of [...probes, ...cuts]) expect(find(x)).toBe(lowerBound(cuts, x));
+    }
+  });
+
+  it('correlates many columns as a two-pass formula over the shared finite rows does', () => {
+    const rows = 10_000;
+    const base = Array.from({ length: rows }, () => random());
+    const columns = Array.from({ length: 7 }, (_, c) =>
+      Float64Array.from(base, (b, r) =>
+        r % (c + 5) === 0 ? pick([Number.NaN, Number.POSITIVE_INFINITY]) : b * (c - 3) + random() * (c + 1)
+      )
+    );
+    const { r, n } = correlations(
+      columns,
+      columns.map(() => 0.4)
+    );
+    for (let i = 0; i < columns.length; i++) {
+      for (let j = i + 1; j < columns.length; j++) {
+        const x = columns[i] as Float64Array;
+        const y = columns[j] as Float64Array;
+        const both = Array.from(x.keys()).filter((row) => Number.isFinite(x[row]) && Number.isFinite(y[row]));
+        const mx = both.reduce((s, row) => s + (x[row] ?? 0), 0) / both.length;
+        const my = both.reduce((s, row) => s + (y[row] ?? 0), 0) / both.length;
+        let cov = 0;
+        let vx = 0;
+        let vy = 0;
+        for (const row of both) {
+          cov += ((x[row] ?? 0) - mx) * ((y[row] ?? 0) - my);
+          vx += ((x[row] ?? 0) - mx) ** 2;
+          vy += ((y[row] ?? 0) - my) ** 2;
+        }
+        expect(n[i]?.[j]).toBe(both.length);
+        expect(r[i]?.[j]).toBeCloseTo(cov / Math.sqrt(vx * vy), 10);
+        expect(r[j]?.[i]).toBe(r[i]?.[j]);
+      }
+    }
+  });
+
+  it('keeps the mulberry32 sequence of a seed', () => {
+    /** mulberry32 as published, its state a plain number. */
+    function mulberry32(seed: number): () => number {
+      let a = seed >>> 0;
+      return () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+      };
+    }
+    for (const seed of [0, 1, 7, -3, 2 ** 31 + 5, 123_456_789]) {
+      const ours = seededRandom(seed);
+      const reference = mulberry32(seed);
+      for (let i = 0; i < 2000; i++) expect(ours()).toBe(reference());
+    }
+  });
+
+  it('finds the first row of each key', () => {
+    const values = Float64Array.from({ length: 20_000 }, () =>
+      random() < 0.1 ? Number.NaN : Math.floor(random() * 5000) * 2 ** 21 + 17
+    );
+    const keys = [values[19_999] ?? 0, values[3] ?? 0, 12345, values[7000] ?? 0];
+    const rows = firstRows(values, keys);
+    for (const key of keys) {
+      // A Set's equality: NaN matches NaN.
+      const first = values.findIndex((v) => v === key || (Number.isNaN(v) && Number.isNaN(key)));
+      expect(rows.get(key)).toBe(first < 0 ? undefined : first);
+    }
   });
 });

@@ -28,6 +28,7 @@ import {
 import { LatheError } from '../errors';
 import type { ColumnType } from '../records';
 import { columnTypeOfArrowField } from './arrow';
+import { sortNumbers, type SortScratch } from './sort-numbers';
 
 interface ColumnBase {
   name: string;
@@ -107,10 +108,21 @@ export function readColumn(table: Table, name: string): ColumnData {
   }
 }
 
-function isValid(data: Data, i: number): boolean {
-  if (data.nullCount === 0) return true;
-  const bit = data.offset + i;
-  return ((data.nullBitmap?.[bit >> 3] ?? 0) & (1 << (bit & 7))) !== 0;
+/**
+ * The validity bitmap of a chunk when it has missing cells, else null. `nullCount` is read once: it is a
+ * getter that checks the type every call. A chunk that counts nulls but has no bitmap is all missing.
+ */
+function validityOf(data: Data): Uint8Array | null {
+  return data.nullCount === 0 ? null : (data.nullBitmap ?? ALL_MISSING);
+}
+
+const ALL_MISSING = new Uint8Array(0);
+
+/** Whether row `i` of a chunk is present, given its `validityOf`. */
+function isValid(validity: Uint8Array | null, offset: number, i: number): boolean {
+  if (validity === null) return true;
+  const bit = offset + i;
+  return ((validity[bit >> 3] ?? 0) & (1 << (bit & 7))) !== 0;
 }
 
 /** Milliseconds per stored unit of a date or timestamp type; 1 for plain numbers. */
@@ -134,41 +146,81 @@ function msPerUnit(type: DataType): number {
 
 function readNumbers(vector: Vector): { values: Float64Array; missing: number } {
   const values = new Float64Array(vector.length);
-  let missing = 0;
   let position = 0;
+  // One small function per loop: each is compiled once for the arrays it sees, however many chunks.
   for (const data of vector.data) {
     const type = data.type as DataType;
     const scale = msPerUnit(type);
     const raw = data.values as unknown;
     const n = data.length;
+    const validity = validityOf(data);
     const halfFloat =
       type.typeId === Type.Float &&
       (type as unknown as { precision: Precision }).precision === Precision.HALF;
     if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) {
-      // Two 32-bit words per value are much faster to combine than BigInt → Number.
-      const signed = raw instanceof BigInt64Array;
-      const words = signed
-        ? new Int32Array(raw.buffer, raw.byteOffset, n * 2)
-        : new Uint32Array(raw.buffer, raw.byteOffset, n * 2);
-      for (let i = 0; i < n; i++) {
-        values[position + i] = isValid(data, i)
-          ? (((words[2 * i] ?? 0) >>> 0) + (words[2 * i + 1] ?? 0) * TWO_32) * scale
-          : Number.NaN;
-      }
-    } else if (!halfFloat && ArrayBuffer.isView(raw) && type.typeId !== Type.Decimal) {
-      const typed = raw as unknown as ArrayLike<number>;
-      const noNulls = data.nullCount === 0;
-      for (let i = 0; i < n; i++) {
-        values[position + i] = noNulls || isValid(data, i) ? (typed[i] ?? Number.NaN) * scale : Number.NaN;
-      }
+      readWords(values, position, raw, n, scale, validity, data.offset);
+    } else if (
+      !halfFloat &&
+      ArrayBuffer.isView(raw) &&
+      !(raw instanceof DataView) &&
+      type.typeId !== Type.Decimal &&
+      (raw as unknown as ArrayLike<number>).length >= n
+    ) {
+      // A typed-array copy converts any integer or float width; then scale and blank the missing rows.
+      values.set((raw as unknown as Float64Array).subarray(0, n), position);
+      if (scale !== 1) scaleRange(values, position, n, scale);
+      if (validity !== null) blankMissing(values, position, n, validity, data.offset);
     } else {
       // Half floats, decimals and legacy layouts: slower, through Arrow's own getters.
       for (let i = 0; i < n; i++) values[position + i] = toNumber(vector.get(position + i)) * scale;
     }
     position += n;
   }
-  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) missing++;
-  return { values, missing };
+  return { values, missing: countNaN(values) };
+}
+
+/** 64-bit integers as two 32-bit words each: much faster to combine than BigInt → Number. */
+function readWords(
+  values: Float64Array,
+  position: number,
+  raw: BigInt64Array | BigUint64Array,
+  n: number,
+  scale: number,
+  validity: Uint8Array | null,
+  offset: number
+): void {
+  const words =
+    raw instanceof BigInt64Array
+      ? new Int32Array(raw.buffer, raw.byteOffset, n * 2)
+      : new Uint32Array(raw.buffer, raw.byteOffset, n * 2);
+  for (let i = 0; i < n; i++) {
+    values[position + i] = isValid(validity, offset, i)
+      ? (((words[2 * i] ?? 0) >>> 0) + (words[2 * i + 1] ?? 0) * TWO_32) * scale
+      : Number.NaN;
+  }
+}
+
+function scaleRange(values: Float64Array, position: number, n: number, scale: number): void {
+  for (let i = position; i < position + n; i++) values[i] = (values[i] as number) * scale;
+}
+
+function blankMissing(
+  values: Float64Array,
+  position: number,
+  n: number,
+  validity: Uint8Array,
+  offset: number
+): void {
+  for (let i = 0; i < n; i++) if (!isValid(validity, offset, i)) values[position + i] = Number.NaN;
+}
+
+function countNaN(values: Float64Array): number {
+  let missing = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i] as number;
+    if (x !== x) missing++; // only NaN differs from itself
+  }
+  return missing;
 }
 
 function toNumber(value: unknown): number {
@@ -185,8 +237,9 @@ function readBooleans(vector: Vector): { codes: Int32Array; labels: string[]; mi
   let position = 0;
   for (const data of vector.data) {
     const bits = data.values as Uint8Array;
+    const validity = validityOf(data);
     for (let i = 0; i < data.length; i++) {
-      if (!isValid(data, i)) {
+      if (!isValid(validity, data.offset, i)) {
         codes[position + i] = -1;
         missing++;
         continue;
@@ -230,8 +283,11 @@ function readDictionary(vector: Vector): { codes: Int32Array; labels: string[]; 
       remaps.set(dictionary, remap);
     }
     const indices = data.values as unknown as ArrayLike<number | bigint>;
+    const validity = validityOf(data);
+    const wide = indices instanceof BigInt64Array || indices instanceof BigUint64Array;
     for (let i = 0; i < data.length; i++) {
-      const local = isValid(data, i) ? Number(indices[i] ?? -1) : -1;
+      const index = isValid(validity, data.offset, i) ? (indices[i] ?? -1) : -1;
+      const local = wide ? Number(index) : (index as number);
       const code = local >= 0 ? (remap[local] ?? -1) : -1;
       codes[position + i] = code;
       if (code < 0) missing++;
@@ -285,8 +341,9 @@ function readUtf8(vector: Vector): {
     const offsets = data.valueOffsets as unknown as ArrayLike<number | bigint>;
     const bytes = data.values as Uint8Array;
     const wide = offsets instanceof BigInt64Array;
+    const validity = validityOf(data);
     for (let i = 0; i < data.length; i++) {
-      if (!isValid(data, i)) {
+      if (!isValid(validity, data.offset, i)) {
         hashes[position + i] = Number.NaN;
         lengths[position + i] = -1;
         missing++;
@@ -294,10 +351,19 @@ function readUtf8(vector: Vector): {
       }
       const start = wide ? Number(offsets[i]) : ((offsets[i] as number | undefined) ?? 0);
       const end = wide ? Number(offsets[i + 1]) : ((offsets[i + 1] as number | undefined) ?? 0);
-      hashes[position + i] = hashBytes(bytes, start, end);
+      // `hashBytes` inlined with the length count: one pass over the bytes instead of two.
+      let h1 = 0x811c9dc5 ^ (end - start);
+      let h2 = 0x9747b28c;
       // Code points: every byte that does not continue a multi-byte sequence starts one.
       let count = 0;
-      for (let k = start; k < end; k++) if (((bytes[k] ?? 0) & 0xc0) !== 0x80) count++;
+      for (let k = start; k < end; k++) {
+        const b = bytes[k] ?? 0;
+        h1 = Math.imul(h1 ^ b, 0x01000193);
+        h2 = Math.imul(h2 ^ b, 0x5bd1e995);
+        h2 ^= h2 >>> 15;
+        if ((b & 0xc0) !== 0x80) count++;
+      }
+      hashes[position + i] = fmix32(h1) * 2_097_152 + (fmix32(h2) >>> 11);
       lengths[position + i] = count;
     }
     position += data.length;
@@ -378,16 +444,20 @@ export function numberLabel(type: ColumnType, value: number): string {
 // ---------------------------------------------------------------------------------------------
 // Sorted numbers: quantiles, histograms, counts.
 
-/** The non-missing values in ascending order (±Infinity at the ends), in a new array. */
-export function sortedPresent(column: NumberColumn): Float64Array {
-  const present = new Float64Array(column.length - column.missing);
+/**
+ * The non-missing values in ascending order (±Infinity at the ends), in a new array, or with
+ * `scratch` in its memory (valid until the scratch is used again).
+ */
+export function sortedPresent(column: NumberColumn, scratch?: SortScratch): Float64Array {
+  const n = column.length - column.missing;
+  const present = scratch ? scratch.values(n) : new Float64Array(n);
   const values = column.values;
   let j = 0;
   for (let i = 0; i < values.length; i++) {
     const x = values[i] ?? Number.NaN;
     if (x === x) present[j++] = x; // only NaN differs from itself
   }
-  return present.sort(); // typed-array sort is numeric
+  return sortNumbers(present, scratch);
 }
 
 /** The finite part of a sorted array (no copy). */
@@ -421,6 +491,33 @@ export function lowerBound(sorted: ArrayLike<number>, x: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * `lowerBound` of ascending `sorted` as a function of `x`, for looking up many values among a few
+ * cuts: a grid over the cuts' range gives a first guess, so most values need a step or two.
+ */
+export function lowerBoundFinder(sorted: readonly number[]): (x: number) => number {
+  const m = sorted.length;
+  // A NaN among the cuts breaks the order the steps rely on; the search gives what it always gave.
+  if (sorted.some((c) => Number.isNaN(c))) return (x) => lowerBound(sorted, x);
+  const first = sorted[0] ?? 0;
+  const last = sorted[m - 1] ?? 0;
+  const cells = m > 0 && Number.isFinite(last - first) && last > first ? 16 * m : 0;
+  const perCell = cells > 0 ? cells / (last - first) : 0;
+  // guess[c] is the answer at the start of cell c, a step or two from the answer inside it.
+  const guess = new Int32Array(cells + 1);
+  for (let cell = 0, at = 0; cell <= cells; cell++) {
+    const start = first + cell / perCell;
+    while (at < m && (sorted[at] as number) < start) at++;
+    guess[cell] = at;
+  }
+  return (x) => {
+    let at = x <= first ? 0 : x > last ? m : (guess[Math.floor((x - first) * perCell)] ?? 0);
+    while (at > 0 && (sorted[at - 1] as number) >= x) at--;
+    while (at < m && (sorted[at] as number) < x) at++;
+    return at;
+  };
 }
 
 /** The first index whose value is > `x` in ascending `sorted`. */
@@ -476,17 +573,22 @@ export interface BoxStats {
 /** Five-number summary and mean of ascending finite `sorted`; null when empty. */
 export function boxStats(sorted: Float64Array): BoxStats | null {
   if (sorted.length === 0) return null;
-  let sum = 0;
-  for (let i = 0; i < sorted.length; i++) sum += sorted[i] ?? 0;
   return {
     count: sorted.length,
-    mean: sum / sorted.length,
+    mean: sumOf(sorted) / sorted.length,
     min: sorted[0] ?? Number.NaN,
     q1: quantile(sorted, 0.25),
     median: quantile(sorted, 0.5),
     q3: quantile(sorted, 0.75),
     max: sorted[sorted.length - 1] ?? Number.NaN
   };
+}
+
+/** The sum in index order (its own function: V8 then compiles the loop apart from the code after it). */
+function sumOf(values: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] ?? 0;
+  return sum;
 }
 
 export interface Histogram {
@@ -614,9 +716,14 @@ export function codeCounts(column: CodeColumn): Int32Array {
 
 /**
  * Distinct values and the `k` most frequent ones. `sorted` may pass the column's `sortedPresent`
- * when the caller already has it (number columns).
+ * when the caller already has it (number columns); `scratch` lends memory for sorting.
  */
-export function valueCounts(column: ColumnData, k: number, sorted?: Float64Array): ValueCounts {
+export function valueCounts(
+  column: ColumnData,
+  k: number,
+  sorted?: Float64Array,
+  scratch?: SortScratch
+): ValueCounts {
   const present = column.length - column.missing;
   const byCount = (a: ValueCount, b: ValueCount): number =>
     b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
@@ -632,30 +739,27 @@ export function valueCounts(column: ColumnData, k: number, sorted?: Float64Array
     return finish(top.result(), distinct, present);
   }
   if (column.storage === 'number') {
-    const { distinct, top } = topNumbers(sorted ?? sortedPresent(column), k);
+    const { distinct, top } = topNumbers(sorted ?? sortedPresent(column, scratch), k);
     return finish(
       top.map((t) => ({ value: numberLabel(column.type, t.value), count: t.count })),
       distinct,
       present
     );
   }
-  const hashes = new Float64Array(present);
+  const hashes = scratch ? scratch.values(present) : new Float64Array(present);
   let j = 0;
   for (let i = 0; i < column.hashes.length; i++) {
     const h = column.hashes[i] ?? Number.NaN;
     if (h === h) hashes[j++] = h; // only NaN differs from itself
   }
-  hashes.sort();
   // Ties at the cut go by hash: arbitrary, but the same on every run.
-  const top = new TopK<{ hash: number; count: number }>(k, (a, b) => b.count - a.count || a.hash - b.hash);
-  const distinct = forEachRun(hashes, (hash, count) => top.offer({ hash, count }));
-  const kept = top.result();
+  const { distinct, top: kept } = topNumbers(sortNumbers(hashes, scratch), k);
   const rows = firstRows(
     column.hashes,
-    kept.map((t) => t.hash)
+    kept.map((t) => t.value)
   );
   const items = kept.map((t) => ({
-    value: column.valueAt(rows.get(t.hash) ?? 0) ?? '',
+    value: column.valueAt(rows.get(t.value) ?? 0) ?? '',
     count: t.count
   }));
   items.sort(byCount);
@@ -667,9 +771,83 @@ export function topNumbers(
   sorted: Float64Array,
   k: number
 ): { distinct: number; top: Array<{ value: number; count: number }> } {
-  const top = new TopK<{ value: number; count: number }>(k, (a, b) => b.count - a.count || a.value - b.value);
-  const distinct = forEachRun(sorted, (value, count) => top.offer({ value, count }));
-  return { distinct, top: top.result() };
+  // Runs come in ascending order, so a later run with the same count as the worst kept is worse (its
+  // value is larger): only a larger count gets in, and nothing is done for the runs that do not.
+  const heap = new RunHeap();
+  let distinct = 0;
+  const n = sorted.length;
+  for (let i = 0; i < n;) {
+    const value = sorted[i] as number;
+    let j = i + 1;
+    while (j < n && sorted[j] === value) j++;
+    const count = j - i;
+    distinct++;
+    i = j;
+    if (heap.size < k) heap.push(value, count);
+    else if (k > 0 && count > (heap.counts[0] as number)) heap.replaceWorst(value, count);
+  }
+  const top = Array.from({ length: heap.size }, (_, i) => ({
+    value: heap.values[i] as number,
+    count: heap.counts[i] as number
+  }));
+  top.sort((a, b) => b.count - a.count || a.value - b.value);
+  return { distinct, top };
+}
+
+/** The runs `topNumbers` keeps: a binary heap in typed arrays, the worst run at the root. */
+class RunHeap {
+  values = new Float64Array(32);
+  counts = new Float64Array(32);
+  size = 0;
+
+  push(value: number, count: number): void {
+    if (this.size === this.values.length) {
+      const values = new Float64Array(2 * this.size);
+      const counts = new Float64Array(2 * this.size);
+      values.set(this.values);
+      counts.set(this.counts);
+      this.values = values;
+      this.counts = counts;
+    }
+    let at = this.size++;
+    this.values[at] = value;
+    this.counts[at] = count;
+    while (at > 0 && this.worse(at, (at - 1) >> 1)) {
+      this.swap(at, (at - 1) >> 1);
+      at = (at - 1) >> 1;
+    }
+  }
+
+  replaceWorst(value: number, count: number): void {
+    this.values[0] = value;
+    this.counts[0] = count;
+    for (let at = 0; ;) {
+      const left = 2 * at + 1;
+      const right = left + 1;
+      let worst = at;
+      if (left < this.size && this.worse(left, worst)) worst = left;
+      if (right < this.size && this.worse(right, worst)) worst = right;
+      if (worst === at) return;
+      this.swap(at, worst);
+      at = worst;
+    }
+  }
+
+  /** Fewer rows, or as many and a larger value. */
+  private worse(a: number, b: number): boolean {
+    const ca = this.counts[a] as number;
+    const cb = this.counts[b] as number;
+    return ca < cb || (ca === cb && (this.values[a] as number) > (this.values[b] as number));
+  }
+
+  private swap(a: number, b: number): void {
+    const value = this.values[a] as number;
+    const count = this.counts[a] as number;
+    this.values[a] = this.values[b] as number;
+    this.counts[a] = this.counts[b] as number;
+    this.values[b] = value;
+    this.counts[b] = count;
+  }
 }
 
 function finish(top: ValueCount[], distinct: number, present: number): ValueCounts {
@@ -677,32 +855,21 @@ function finish(top: ValueCount[], distinct: number, present: number): ValueCoun
   return { distinct, top, otherCount: present - shown };
 }
 
-/** Calls `visit(value, count)` for each run of equal values in ascending `sorted`; returns the runs. */
-export function forEachRun(sorted: Float64Array, visit?: (value: number, count: number) => void): number {
-  let runs = 0;
-  let i = 0;
-  const n = sorted.length;
-  while (i < n) {
-    const value = sorted[i] ?? 0;
-    let j = i + 1;
-    while (j < n && sorted[j] === value) j++;
-    visit?.(value, j - i);
-    runs++;
-    i = j;
-  }
-  return runs;
-}
-
 /** The first row holding each of `keys` in `values`. */
 export function firstRows(values: Float64Array, keys: readonly number[]): Map<number, number> {
   const wanted = new Set(keys);
   const rows = new Map<number, number>();
+  // A row's value is looked up only when its low bits match a wanted key's, which most rows' do not.
+  const filter = new Uint8Array(FILTER_SIZE);
+  for (const key of wanted) filter[(key | 0) & (FILTER_SIZE - 1)] = 1;
   for (let row = 0; row < values.length && rows.size < wanted.size; row++) {
     const v = values[row] ?? Number.NaN;
-    if (wanted.has(v) && !rows.has(v)) rows.set(v, row);
+    if (filter[(v | 0) & (FILTER_SIZE - 1)] === 1 && wanted.has(v) && !rows.has(v)) rows.set(v, row);
   }
   return rows;
 }
+
+const FILTER_SIZE = 4096;
 
 /**
  * A number per row that is equal exactly when the cells are equal (NaN where missing): the value for
@@ -733,6 +900,9 @@ export interface Levels {
   /** Rows per kept level. */
   counts: number[];
 }
+
+/** Up to this many levels, a row's level is found by comparing its key with each level's. */
+const FEW_LEVELS = 16;
 
 /** The `k` most frequent values of a column as level codes (for classes and categorical features). */
 export function topLevels(column: ColumnData, k: number): Levels {
@@ -766,7 +936,19 @@ export function topLevels(column: ColumnData, k: number): Levels {
     top = valueCounts(column, k).top;
     top.forEach((t, level) => levelOf.set(hashString(t.value), level));
   }
-  for (let i = 0; i < codes.length; i++) codes[i] = levelOf.get(keys[i] ?? Number.NaN) ?? -1;
+  if (levelOf.size <= FEW_LEVELS) {
+    // A few levels (classes, mostly) are found faster by comparing than by looking up a Map.
+    const levelKeys = Float64Array.from(levelOf.keys());
+    const levelCodes = Int32Array.from(levelOf.values());
+    for (let i = 0; i < codes.length; i++) {
+      const key = keys[i] ?? Number.NaN;
+      let at = 0;
+      while (at < levelKeys.length && levelKeys[at] !== key) at++;
+      codes[i] = at < levelKeys.length ? (levelCodes[at] as number) : -1;
+    }
+  } else {
+    for (let i = 0; i < codes.length; i++) codes[i] = levelOf.get(keys[i] ?? Number.NaN) ?? -1;
+  }
   return { codes, labels: top.map((t) => t.value), counts: top.map((t) => t.count) };
 }
 
@@ -774,10 +956,97 @@ function compare(a: string | undefined, b: string | undefined): number {
   return (a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0;
 }
 
-/** Pearson correlation over the rows where both are finite; NaN when undefined. */
+/**
+ * Pearson correlation over the rows where both are finite; NaN when undefined. The same sums in the
+ * same order as `correlations` makes for a pair, so the same result, in one pass with no buffers.
+ */
 export function pearson(x: Float64Array, y: Float64Array, shiftX = 0, shiftY = 0): { r: number; n: number } {
-  const matrix = correlations([x, y], [shiftX, shiftY]);
-  return { r: matrix.r[0]?.[1] ?? Number.NaN, n: matrix.n[0]?.[1] ?? 0 };
+  const rows = Math.min(x.length, y.length);
+  const gapsX: number[] = [];
+  const gapsY: number[] = [];
+  let nx = 0;
+  let sumX = 0;
+  let squaresX = 0;
+  let sumY = 0;
+  let squaresY = 0;
+  let products = 0;
+  for (let start = 0; start < rows; start += BLOCK) {
+    const end = Math.min(rows, start + BLOCK);
+    let blockNx = 0;
+    let blockSumX = 0;
+    let blockSquaresX = 0;
+    let blockSumY = 0;
+    let blockSquaresY = 0;
+    let xy = 0;
+    for (let t = start; t < end; t++) {
+      let dx = (x[t] as number) - shiftX;
+      let dy = (y[t] as number) - shiftY;
+      // False for NaN and ±Infinity alike.
+      if (dx - dx === 0) {
+        blockNx++;
+        blockSumX += dx;
+        blockSquaresX += dx * dx;
+      } else {
+        dx = 0;
+        gapsX.push(t);
+      }
+      if (dy - dy === 0) {
+        blockSumY += dy;
+        blockSquaresY += dy * dy;
+      } else {
+        dy = 0;
+        gapsY.push(t);
+      }
+      xy += dx * dy;
+    }
+    nx += blockNx;
+    sumX += blockSumX;
+    squaresX += blockSquaresX;
+    sumY += blockSumY;
+    squaresY += blockSquaresY;
+    products += xy;
+  }
+  const [lostNx, lostSumX, lostSquaresX] = lostSums(x, shiftX, gapsY);
+  const [, lostSumY, lostSquaresY] = lostSums(y, shiftY, gapsX);
+  return pairCorrelation(
+    nx - lostNx,
+    sumX - lostSumX,
+    sumY - lostSumY,
+    products,
+    squaresX - lostSquaresX,
+    squaresY - lostSquaresY
+  );
+}
+
+/** n, Σx, Σx² of shifted `values` over its finite rows among `rows`. */
+function lostSums(values: Float64Array, shift: number, rows: readonly number[]): [number, number, number] {
+  let n = 0;
+  let sum = 0;
+  let squares = 0;
+  for (const row of rows) {
+    const d = (values[row] as number) - shift;
+    if (d - d !== 0) continue;
+    n++;
+    sum += d;
+    squares += d * d;
+  }
+  return [n, sum, squares];
+}
+
+/** r from the sums over the `count` shared rows: Σx, Σy, Σxy, Σx², Σy². */
+function pairCorrelation(
+  count: number,
+  sx: number,
+  sy: number,
+  sxy: number,
+  sxx: number,
+  syy: number
+): { r: number; n: number } {
+  const cov = sxy - (sx * sy) / count;
+  const vx = sxx - (sx * sx) / count;
+  const vy = syy - (sy * sy) / count;
+  const r = count >= 2 && vx > 0 && vy > 0 ? Math.max(-1, Math.min(1, cov / Math.sqrt(vx * vy))) : Number.NaN;
+  return { r, n: count };
 }
 
 const BLOCK = 4096;
@@ -832,7 +1101,44 @@ export function correlations(
     }
     for (let i = 0; i < k; i++) {
       const a = shifted[i] as Float64Array;
-      for (let j = i + 1; j < k; j++) {
+      let j = i + 1;
+      // Four partners at a time: each sum still runs over t in order (the same result), but the four
+      // independent sums keep the processor busy and `a` is read once for them.
+      for (; j + 3 < k; j += 4) {
+        const b0 = shifted[j] as Float64Array;
+        const b1 = shifted[j + 1] as Float64Array;
+        const b2 = shifted[j + 2] as Float64Array;
+        const b3 = shifted[j + 3] as Float64Array;
+        let xy0 = 0;
+        let xy1 = 0;
+        let xy2 = 0;
+        let xy3 = 0;
+        for (let t = 0; t < size; t++) {
+          const x = a[t] as number;
+          xy0 += x * (b0[t] as number);
+          xy1 += x * (b1[t] as number);
+          xy2 += x * (b2[t] as number);
+          xy3 += x * (b3[t] as number);
+        }
+        products[i * k + j] = (products[i * k + j] as number) + xy0;
+        products[i * k + j + 1] = (products[i * k + j + 1] as number) + xy1;
+        products[i * k + j + 2] = (products[i * k + j + 2] as number) + xy2;
+        products[i * k + j + 3] = (products[i * k + j + 3] as number) + xy3;
+      }
+      for (; j + 1 < k; j += 2) {
+        const b0 = shifted[j] as Float64Array;
+        const b1 = shifted[j + 1] as Float64Array;
+        let xy0 = 0;
+        let xy1 = 0;
+        for (let t = 0; t < size; t++) {
+          const x = a[t] as number;
+          xy0 += x * (b0[t] as number);
+          xy1 += x * (b1[t] as number);
+        }
+        products[i * k + j] = (products[i * k + j] as number) + xy0;
+        products[i * k + j + 1] = (products[i * k + j + 1] as number) + xy1;
+      }
+      for (; j < k; j++) {
         const b = shifted[j] as Float64Array;
         let xy = 0;
         for (let t = 0; t < size; t++) xy += (a[t] as number) * (b[t] as number);
@@ -841,21 +1147,8 @@ export function correlations(
     }
   }
   /** n, Σx, Σx² of column `i` over its finite rows where column `j` is not finite. */
-  const lost = (i: number, j: number): [number, number, number] => {
-    const values = columns[i] as Float64Array;
-    const centre = centres[i] ?? 0;
-    let n = 0;
-    let sum = 0;
-    let squares = 0;
-    for (const row of gaps[j] as number[]) {
-      const d = (values[row] as number) - centre;
-      if (d - d !== 0) continue;
-      n++;
-      sum += d;
-      squares += d * d;
-    }
-    return [n, sum, squares];
-  };
+  const lost = (i: number, j: number): [number, number, number] =>
+    lostSums(columns[i] as Float64Array, centres[i] ?? 0, gaps[j] as number[]);
   const r = columns.map(() => columns.map(() => Number.NaN));
   const n = columns.map(() => columns.map(() => 0));
   const set = (i: number, j: number, value: number, count: number): void => {
@@ -871,29 +1164,45 @@ export function correlations(
       const [, sj, ssj] = totals[j] as Float64Array as unknown as [number, number, number];
       const [liN, liS, liSS] = lost(i, j);
       const [, ljS, ljSS] = lost(j, i);
-      const count = ni - liN;
-      const sx = si - liS;
-      const sy = sj - ljS;
-      const cov = (products[i * k + j] as number) - (sx * sy) / count;
-      const vx = ssi - liSS - (sx * sx) / count;
-      const vy = ssj - ljSS - (sy * sy) / count;
-      const value =
-        count >= 2 && vx > 0 && vy > 0 ? Math.max(-1, Math.min(1, cov / Math.sqrt(vx * vy))) : Number.NaN;
-      set(i, j, value, count);
+      const pair = pairCorrelation(
+        ni - liN,
+        si - liS,
+        sj - ljS,
+        products[i * k + j] as number,
+        ssi - liSS,
+        ssj - ljSS
+      );
+      set(i, j, pair.r, pair.n);
     }
   }
   return { r, n };
 }
 
+/**
+ * mulberry32's next state (it adds a constant): loops that draw a number per row keep the state in
+ * a local variable with this and `mulberry32`, rather than call a closure. The constants are written
+ * out so that the compiled loop holds them, not a load from the module.
+ */
+export function mulberry32Step(state: number): number {
+  return (state + 0x6d2b79f5) >>> 0;
+}
+
+/** mulberry32's number in [0, 1) for a state (after its step): what `seededRandom` returns. */
+export function mulberry32(state: number): number {
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+}
+
 /** A seeded PRNG (mulberry32): the same seed gives the same sample on every machine. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
+  // The state lives in a typed array: a 32-bit number in a closure variable would be boxed on every
+  // call, and sampling a million rows calls this a million times. The store wraps it modulo 2³².
+  const state = Uint32Array.of(seed >>> 0);
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / TWO_32;
+    state[0] = mulberry32Step(state[0] as number);
+    return mulberry32(state[0] as number);
   };
 }
 
@@ -918,36 +1227,156 @@ export interface DistinctCount {
 
 /** Scratch space to read a number's 64 bits as two 32-bit words. */
 const NUMBER_BITS = new Float64Array(1);
-const NUMBER_WORDS = new Uint32Array(NUMBER_BITS.buffer);
-/** The high and low words of the last `hashNumber64`/`hashString64`, so no array is made per cell. */
-const HASH = new Uint32Array(2);
+const NUMBER_WORDS = new Int32Array(NUMBER_BITS.buffer);
+/** The high and low words of the last `numberBits`/`hashBytes64`, so no array is made per cell. */
+const HASH = new Int32Array(2);
+/** The bits of every NaN, as one value. */
+const NAN_HIGH = 0x7ff80000;
+/** Where a double's low and high 32-bit words are in an Int32Array over the same memory. */
+const LOW_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HIGH_WORD = 1 - LOW_WORD;
 
-/**
- * 64 mixed bits of a number (0 and −0 are one value, as in a `Set`). Each step is invertible, so two
- * different numbers never share a hash: counting hashes counts numbers exactly.
- */
-function hashNumber64(value: number): void {
-  NUMBER_BITS[0] = value === 0 ? 0 : value;
-  const a = fmix32((NUMBER_WORDS[0] ?? 0) ^ 0x2545f491);
-  const b = fmix32((NUMBER_WORDS[1] ?? 0) ^ a);
-  const high = fmix32(a ^ Math.imul(b, 0x85ebca6b));
-  HASH[0] = high;
-  HASH[1] = fmix32(b ^ Math.imul(high, 0xc2b2ae35));
+/** `values` as pairs of 32-bit words, read without a store and load per number. */
+function wordsOf(values: Float64Array): Int32Array {
+  return new Int32Array(values.buffer, values.byteOffset, values.length * 2);
 }
 
-/** 64 mixed bits of a string's UTF-16 code units (two independent 32-bit hashes). */
-function hashString64(value: string): void {
-  let h1 = 0x811c9dc5 ^ value.length;
-  let h2 = 0x9747b28c;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
+/** The high word of number bits as `numberBits` gives them: −0 as 0, any NaN as one NaN. */
+function canonicalHigh(high: number, low: number): number {
+  if ((high & 0x7ff00000) === 0x7ff00000 && ((high & 0xfffff) | low) !== 0) return NAN_HIGH;
+  return high === -0x80000000 && low === 0 ? 0 : high;
+}
+
+/** A number's 64 bits into HASH, high word first: 0 and −0 are one value, and so is every NaN. */
+function numberBits(value: number): void {
+  if (value !== value) {
+    HASH[0] = NAN_HIGH;
+    HASH[1] = 0;
+    return;
   }
-  const high = fmix32(h1);
-  HASH[0] = high;
-  HASH[1] = fmix32(h2 ^ high);
+  NUMBER_BITS[0] = value === 0 ? 0 : value;
+  HASH[0] = NUMBER_WORDS[1] ?? 0;
+  HASH[1] = NUMBER_WORDS[0] ?? 0;
+}
+
+/**
+ * murmur3's finaliser, as a signed 32-bit integer: hashes stay int32 from end to end, which V8 keeps
+ * unboxed (an unsigned result above 2³¹ is a heap number wherever it crosses a call).
+ */
+function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** 32 mixed bits of a pair of words; `mixPair(a, b)` and `mixPair(b, a)` are independent hashes. */
+function mixPair(a: number, b: number): number {
+  return mix32(b ^ Math.imul(a, 0x9e3779b1));
+}
+
+/** murmur3's mix of one 32-bit word of input. */
+function mixWord(word: number): number {
+  const k = Math.imul(word, 0xcc9e2d51);
+  return Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+}
+
+/**
+ * 64 mixed bits of the bytes [start, end) into HASH: two accumulators over the same mixed 4-byte
+ * words (murmur3's, and a multiply-xorshift one), so a collision needs both to collide. Four bytes
+ * a step, read through `view`; the last word is the last four bytes, overlapping the one before when
+ * the length is not a multiple of four (the length is hashed too). This runs on every text cell of
+ * an import.
+ */
+function hashBytes64(view: DataView, bytes: Uint8Array, start: number, end: number): void {
+  const length = end - start;
+  let h1 = 0x9747b28c ^ length;
+  let h2 = Math.imul(0x2545f491 ^ length, 0x9e3779b1);
+  let word = 0;
+  if (length >= 4) {
+    for (let i = start; i + 4 < end; i += 4) {
+      const k = mixWord(view.getInt32(i, true));
+      h1 ^= k;
+      h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
+      h2 = Math.imul(h2 ^ k, 0x85ebca6b);
+      h2 ^= h2 >>> 15;
+    }
+    word = view.getInt32(end - 4, true);
+  } else for (let i = start, shift = 0; i < end; i++, shift += 8) word |= (bytes[i] ?? 0) << shift;
+  const k = mixWord(word);
+  h1 ^= k;
+  h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
+  h2 = Math.imul(h2 ^ k, 0x85ebca6b);
+  h2 ^= h2 >>> 15;
+  // Each word is a bijection of (h1, h2), so the 64 bits collide only where h1 and h2 both do.
+  HASH[0] = mix32(h1);
+  HASH[1] = mix32(h2 ^ h1);
+}
+
+/** Scratch for one value's bytes (a string's UTF-8, one cell's copy) and its DataView, for `hashBytes64`. */
+let valueBytes = new Uint8Array(256);
+let valueView = new DataView(valueBytes.buffer);
+
+function reserveValueBytes(length: number): Uint8Array {
+  if (valueBytes.length < length) {
+    valueBytes = new Uint8Array(length);
+    valueView = new DataView(valueBytes.buffer);
+  }
+  return valueBytes;
+}
+
+/** `hashBytes64` of one cell, copied into the scratch, which has a DataView already (making one costs more). */
+function hashCell64(bytes: Uint8Array, start: number, end: number): void {
+  const out = reserveValueBytes(end - start);
+  for (let i = start; i < end; i++) out[i - start] = bytes[i] ?? 0;
+  hashBytes64(valueView, out, 0, end - start);
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** 64 mixed bits of a string: those of its UTF-8 bytes, so `addString(s)` and `addBytes` of s's UTF-8 agree. */
+function hashString64(value: string): void {
+  const n = value.length;
+  const out = reserveValueBytes(n * 3);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    let c = value.charCodeAt(i);
+    if (c < 0x80) {
+      out[p++] = c;
+      continue;
+    }
+    if (c < 0x800) {
+      out[p++] = 0xc0 | (c >> 6);
+      out[p++] = 0x80 | (c & 0x3f);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const low = i + 1 < n ? value.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
+        const code = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+        out[p++] = 0xf0 | (code >> 18);
+        out[p++] = 0x80 | ((code >> 12) & 0x3f);
+        out[p++] = 0x80 | ((code >> 6) & 0x3f);
+        out[p++] = 0x80 | (code & 0x3f);
+        i++;
+        continue;
+      }
+      c = 0xfffd;
+    }
+    out[p++] = 0xe0 | (c >> 12);
+    out[p++] = 0x80 | ((c >> 6) & 0x3f);
+    out[p++] = 0x80 | (c & 0x3f);
+  }
+  hashBytes64(valueView, out, 0, p);
+}
+
+/** The position of the first 1-bit among the 32 − p low bits of `high` and then the 32 bits of `low`. */
+function rankOf(high: number, low: number, p: number): number {
+  const rest = high << p;
+  return rest !== 0 ? Math.clz32(rest) + 1 : 32 - p + (low !== 0 ? Math.clz32(low) : 32) + 1;
 }
 
 /**
@@ -976,22 +1405,65 @@ export class HyperLogLog {
 
   /** A number (dates as epoch ms, codes); 0 and −0 are one value. */
   addNumber(value: number): void {
-    hashNumber64(value);
-    this.addHash(HASH[0] ?? 0, HASH[1] ?? 0);
+    numberBits(value);
+    this.addBits(HASH[0] ?? 0, HASH[1] ?? 0);
   }
 
+  /** A string, as the UTF-8 bytes `addBytes` would be given for it. */
   addString(value: string): void {
     hashString64(value);
     this.addHash(HASH[0] ?? 0, HASH[1] ?? 0);
   }
 
-  /** A value already hashed to 64 well-mixed bits, as two unsigned 32-bit words. */
+  /** A string given as its UTF-8 bytes [start, end). */
+  addBytes(bytes: Uint8Array, start: number, end: number): void {
+    hashCell64(bytes, start, end);
+    this.addHash(HASH[0] ?? 0, HASH[1] ?? 0);
+  }
+
+  /** A value given by 64 bits that are not yet mixed (a number's), as two 32-bit words. */
+  addBits(high: number, low: number): void {
+    this.addHash(mixPair(high, low), mixPair(low, high));
+  }
+
+  /** `addNumber` of `values[i]` for `from <= i < to` where `present[i]` is 1, in one tight loop. */
+  addNumbers(values: Float64Array, present: Uint8Array, from: number, to: number): void {
+    const registers = this.#registers;
+    const p = this.precision;
+    const words = wordsOf(values);
+    for (let i = from; i < to; i++) {
+      if (present[i] !== 1) continue;
+      let bitsLow = words[2 * i + LOW_WORD] ?? 0;
+      const bitsHigh = canonicalHigh(words[2 * i + HIGH_WORD] ?? 0, bitsLow);
+      // A NaN's low word is dropped with the rest of its payload.
+      if (bitsHigh === NAN_HIGH) bitsLow = 0;
+      const high = mixPair(bitsHigh, bitsLow);
+      const index = high >>> (32 - p);
+      const rank = rankOf(high, mixPair(bitsLow, bitsHigh), p);
+      if (rank > (registers[index] ?? 0)) registers[index] = rank;
+    }
+  }
+
+  /** `addBytes` of the strings of an Arrow Utf8 layout (see `DistinctCounter.addUtf8`), in one tight loop. */
+  addUtf8(bytes: Uint8Array, offsets: Int32Array, present: Uint8Array, from: number, to: number): void {
+    const registers = this.#registers;
+    const p = this.precision;
+    const view = viewOf(bytes);
+    for (let i = from; i < to; i++) {
+      if (present[i] !== 1) continue;
+      hashBytes64(view, bytes, offsets[i] ?? 0, offsets[i + 1] ?? 0);
+      const high = HASH[0] ?? 0;
+      const index = high >>> (32 - p);
+      const rank = rankOf(high, HASH[1] ?? 0, p);
+      if (rank > (registers[index] ?? 0)) registers[index] = rank;
+    }
+  }
+
+  /** A value already hashed to 64 well-mixed bits, as two 32-bit words (signed or unsigned). */
   addHash(high: number, low: number): void {
     const p = this.precision;
     const index = high >>> (32 - p);
-    // The first 1-bit among the 32 − p low bits of `high` and then the 32 bits of `low`.
-    const rest = (high << p) >>> 0;
-    const rank = rest !== 0 ? Math.clz32(rest) + 1 : 32 - p + (low !== 0 ? Math.clz32(low) : 32) + 1;
+    const rank = rankOf(high, low, p);
     if (rank > (this.#registers[index] ?? 0)) this.#registers[index] = rank;
   }
 
@@ -1010,19 +1482,50 @@ export class HyperLogLog {
   }
 }
 
+/** Slots of a new exact set; it doubles when more than 7/9 full (linear probing stays within a cache line or two). */
+const INITIAL_SLOTS = 1024;
+
+/** The slot a key starts probing from: the top bits of a multiplicative hash of both words. */
+function slotOf(high: number, low: number, shift: number): number {
+  return Math.imul(low ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b) >>> shift;
+}
+
+/** Puts a non-zero key into an open-addressing table of (high, low) pairs; false when it is there already. */
+function insertKey(keys: Int32Array, shift: number, high: number, low: number): boolean {
+  const mask = (keys.length >> 1) - 1;
+  for (let slot = slotOf(high, low, shift); ; slot = (slot + 1) & mask) {
+    const at = slot << 1;
+    const h = keys[at] ?? 0;
+    const l = keys[at + 1] ?? 0;
+    if (h === high && l === low) return false;
+    if ((h | l) === 0) {
+      keys[at] = high;
+      keys[at + 1] = low;
+      return true;
+    }
+  }
+}
+
 /**
  * Counts the distinct values of one column as cells stream by (an import, say), in bounded memory:
- * exactly, in an open-addressing set of 64-bit hashes (8 bytes a value), up to `exactLimit` distinct
- * values; then, with the set dropped, by a HyperLogLog sketch of 16 KB. Numbers hash without
- * collisions, so their count is exact; two strings share a hash with a chance of about 1 in 3·10⁹ at
- * 100,000 values. Feed one kind of value per counter: numbers (`addNumber`) or strings (`addString`).
+ * exactly, in an open-addressing set of 64-bit keys (8 bytes a slot; about 1 MB at 100,000 values),
+ * up to `exactLimit` distinct values; then, with the set dropped, by a HyperLogLog sketch of 16 KB.
+ * A number's key is its own bits, so numbers are counted exactly; a string's is a 64-bit hash of its
+ * UTF-8, and two strings share one with a chance of about 1 in 3·10⁹ at 100,000 values. Feed one
+ * kind of value per counter: numbers (`addNumber`, `addNumbers`) or strings (`addString`, or
+ * `addBytes`/`addUtf8` with their UTF-8, which count alike).
  */
 export class DistinctCounter {
   readonly exactLimit: number;
-  /** Slot i holds a hash in words 2i (high) and 2i + 1 (low) when `#used[i]` is 1. */
-  #keys: Uint32Array | null = new Uint32Array(2 * 1024);
-  #used: Uint8Array | null = new Uint8Array(1024);
+  /** Slot i holds a key in words 2i (high) and 2i + 1 (low); both 0 is an empty slot. */
+  #keys: Int32Array | null = new Int32Array(2 * INITIAL_SLOTS);
+  /** 32 − log₂ of the slot count, for `slotOf`. */
+  #shift = 32 - Math.log2(INITIAL_SLOTS);
+  /** The key 0:0 (the number 0, or a string that hashes to it), which no slot can hold, was seen. */
+  #zero = false;
   #size = 0;
+  /** The keys are numbers' bits, not yet mixed; strings' keys are hashes already. */
+  #numbers = false;
   #sketch: HyperLogLog | null = null;
 
   /** `exactLimit` below 81,920 is raised to it, where the estimate's error bound holds. */
@@ -1036,13 +1539,88 @@ export class DistinctCounter {
   }
 
   addNumber(value: number): void {
-    hashNumber64(value);
+    this.#numbers = true;
+    numberBits(value);
     this.#add(HASH[0] ?? 0, HASH[1] ?? 0);
   }
 
+  /** The numbers `values[i]` for `i < length` where `present[i]` is 1 (a column and its validity). */
+  addNumbers(values: Float64Array, present: Uint8Array, length: number): void {
+    this.#numbers = true;
+    const sizeBefore = this.#size;
+    const words = wordsOf(values);
+    let i = 0;
+    while (i < length) {
+      const keys = this.#keys;
+      if (!keys) {
+        this.#sketch?.addNumbers(values, present, i, length);
+        return;
+      }
+      // The set's state in locals until it must grow or spill.
+      const shift = this.#shift;
+      const stop = this.#resizeAt(keys);
+      let size = this.#size;
+      for (; i < length && size < stop; i++) {
+        if (present[i] !== 1) continue;
+        let low = words[2 * i + LOW_WORD] ?? 0;
+        const high = canonicalHigh(words[2 * i + HIGH_WORD] ?? 0, low);
+        if (high === NAN_HIGH) low = 0;
+        if ((high | low) === 0) {
+          if (!this.#zero) {
+            this.#zero = true;
+            size++;
+          }
+        } else if (insertKey(keys, shift, high, low)) size++;
+      }
+      this.#size = size;
+      if (size >= stop) this.#resize(size - sizeBefore, i, length - i);
+    }
+  }
+
+  /** A string, as the UTF-8 bytes `addBytes` would be given for it. */
   addString(value: string): void {
     hashString64(value);
     this.#add(HASH[0] ?? 0, HASH[1] ?? 0);
+  }
+
+  /** A string given as its UTF-8 bytes [start, end), without decoding it. */
+  addBytes(bytes: Uint8Array, start: number, end: number): void {
+    hashCell64(bytes, start, end);
+    this.#add(HASH[0] ?? 0, HASH[1] ?? 0);
+  }
+
+  /**
+   * The strings `bytes[offsets[i], offsets[i + 1])` for `i < length` where `present[i]` is 1: an
+   * Arrow Utf8 column's layout.
+   */
+  addUtf8(bytes: Uint8Array, offsets: Int32Array, present: Uint8Array, length: number): void {
+    const sizeBefore = this.#size;
+    const view = viewOf(bytes);
+    let i = 0;
+    while (i < length) {
+      const keys = this.#keys;
+      if (!keys) {
+        this.#sketch?.addUtf8(bytes, offsets, present, i, length);
+        return;
+      }
+      const shift = this.#shift;
+      const stop = this.#resizeAt(keys);
+      let size = this.#size;
+      for (; i < length && size < stop; i++) {
+        if (present[i] !== 1) continue;
+        hashBytes64(view, bytes, offsets[i] ?? 0, offsets[i + 1] ?? 0);
+        const high = HASH[0] ?? 0;
+        const low = HASH[1] ?? 0;
+        if ((high | low) === 0) {
+          if (!this.#zero) {
+            this.#zero = true;
+            size++;
+          }
+        } else if (insertKey(keys, shift, high, low)) size++;
+      }
+      this.#size = size;
+      if (size >= stop) this.#resize(size - sizeBefore, i, length - i);
+    }
   }
 
   result(): DistinctCount {
@@ -1056,50 +1634,68 @@ export class DistinctCounter {
 
   #add(high: number, low: number): void {
     const keys = this.#keys;
-    const used = this.#used;
-    if (!keys || !used) {
-      this.#sketch?.addHash(high, low);
+    if (!keys) {
+      if (this.#numbers) this.#sketch?.addBits(high, low);
+      else this.#sketch?.addHash(high, low);
       return;
     }
-    const mask = used.length - 1;
-    // `low` picks the slot: the sketch reads `high`, so the two uses of the hash stay independent.
-    for (let slot = low & mask; ; slot = (slot + 1) & mask) {
-      if (used[slot] === 0) {
-        used[slot] = 1;
-        keys[2 * slot] = high;
-        keys[2 * slot + 1] = low;
-        this.#size++;
-        if (this.#size > this.exactLimit) this.#spill();
-        else if (this.#size * 2 > used.length) this.#grow();
-        return;
-      }
-      if (keys[2 * slot] === high && keys[2 * slot + 1] === low) return;
-    }
+    if ((high | low) === 0) {
+      if (this.#zero) return;
+      this.#zero = true;
+    } else if (!insertKey(keys, this.#shift, high, low)) return;
+    this.#size++;
+    if (this.#size >= this.#resizeAt(keys)) this.#resize(0, 1, 0);
   }
 
-  #grow(): void {
-    const keys = this.#keys;
-    const used = this.#used;
-    if (!keys || !used) return;
-    this.#keys = new Uint32Array(keys.length * 2);
-    this.#used = new Uint8Array(used.length * 2);
-    this.#size = 0;
-    for (let slot = 0; slot < used.length; slot++) {
-      if (used[slot] === 1) this.#add(keys[2 * slot] ?? 0, keys[2 * slot + 1] ?? 0);
+  /** The size at which the set must grow (more than 7/9 of its slots used) or spill (past the limit). */
+  #resizeAt(keys: Int32Array): number {
+    return Math.min(Math.floor((keys.length * 7) / 18) + 1, this.exactLimit + 1);
+  }
+
+  /**
+   * Spills past the limit, else grows: at least twice, and enough for the values still to come in
+   * this batch (`remaining`) if new ones keep coming at the rate they did (`added` of `seen`) — one
+   * step, not many, for a key column. (Out of the loops: the rate is a fraction, which optimised
+   * integer code would deoptimise on.)
+   */
+  #resize(added: number, seen: number, remaining: number): void {
+    if (this.#size > this.exactLimit) {
+      this.#spill();
+      return;
     }
+    const keys = this.#keys;
+    if (!keys) return;
+    const expected = this.#size + Math.ceil((added / Math.max(seen, 1)) * remaining);
+    const target = Math.min(expected, this.exactLimit + 1);
+    let length = keys.length * 2;
+    while (target * 18 > length * 7) length *= 2;
+    this.#grow(keys, length);
+  }
+
+  #grow(keys: Int32Array, length: number): void {
+    const grown = new Int32Array(length);
+    this.#shift -= Math.log2(length / keys.length);
+    for (let k = 0; k < keys.length; k += 2) {
+      const high = keys[k] ?? 0;
+      const low = keys[k + 1] ?? 0;
+      if ((high | low) !== 0) insertKey(grown, this.#shift, high, low);
+    }
+    this.#keys = grown;
   }
 
   #spill(): void {
     const sketch = new HyperLogLog();
+    const add = this.#numbers ? sketch.addBits.bind(sketch) : sketch.addHash.bind(sketch);
     const keys = this.#keys;
-    const used = this.#used;
-    if (keys && used) {
-      for (let slot = 0; slot < used.length; slot++) {
-        if (used[slot] === 1) sketch.addHash(keys[2 * slot] ?? 0, keys[2 * slot + 1] ?? 0);
+    if (keys) {
+      for (let k = 0; k < keys.length; k += 2) {
+        const high = keys[k] ?? 0;
+        const low = keys[k + 1] ?? 0;
+        if ((high | low) !== 0) add(high, low);
       }
     }
+    if (this.#zero) add(0, 0);
     this.#sketch = sketch;
     this.#keys = null;
-    this.#used = null;
   }
 }

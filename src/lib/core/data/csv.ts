@@ -164,14 +164,18 @@ export class CsvByteBatch {
   /** Records fields `[first, this.fields)` as the next record. */
   addRow(first: number, line: number): void {
     const r = this.rows++;
-    if (r === this.rowStart.length) {
-      this.rowStart = grow(this.rowStart, r + 1);
-      this.rowFields = grow(this.rowFields, r + 1);
-      this.lines = grow(this.lines, r + 1);
-    }
+    this.reserveRows(r + 1);
     this.rowStart[r] = first;
     this.rowFields[r] = this.fields - first;
     this.lines[r] = line;
+  }
+
+  /** Room for `count` records. */
+  reserveRows(count: number): void {
+    if (count <= this.rowStart.length) return;
+    this.rowStart = grow(this.rowStart, count);
+    this.rowFields = grow(this.rowFields, count);
+    this.lines = grow(this.lines, count);
   }
 
   /** Pads record `r` with empty fields or cuts it to `width` fields. */
@@ -410,6 +414,65 @@ QUOTED_STOPS[QUOTE] = 1;
 QUOTED_STOPS[CR] = 1;
 QUOTED_STOPS[LF] = 1;
 
+/**
+ * The first quote, CR or LF at or after `from`, or `n`: four bytes a step (quoted text is long).
+ * In each word, a byte that is a quote or below 0x0e is flagged (the SWAR zero-byte test: a borrow
+ * can flag a byte only above one truly flagged, so the lowest flag is real), then checked.
+ */
+function nextQuotedStop(bytes: Uint8Array, view: DataView, from: number, n: number): number {
+  let i = from;
+  while (i + 4 <= n) {
+    const word = view.getInt32(i, true);
+    const quotes = word ^ 0x22222222;
+    const flags = (((quotes - 0x01010101) & ~quotes) | ((word - 0x0e0e0e0e) & ~word)) & 0x80808080;
+    if (flags === 0) {
+      i += 4;
+      continue;
+    }
+    i += (31 - Math.clz32(flags & -flags)) >> 3;
+    if (QUOTED_STOPS[bytes[i] ?? 0] !== 0) return i;
+    i++;
+  }
+  for (; i < n; i++) if (QUOTED_STOPS[bytes[i] ?? 0] !== 0) return i;
+  return n;
+}
+
+/**
+ * The first delimiter, CR or LF at or after `from`, or `n`: like `nextQuotedStop`, a word at a
+ * time, each byte that is the delimiter or below 0x0e flagged and the lowest flag checked.
+ */
+function nextStop(
+  bytes: Uint8Array,
+  view: DataView,
+  from: number,
+  n: number,
+  stops: Uint8Array,
+  maxStop: number,
+  delimiterWord: number
+): number {
+  let i = from;
+  while (i + 4 <= n) {
+    const word = view.getInt32(i, true);
+    const delimiters = word ^ delimiterWord;
+    const flags = (((delimiters - 0x01010101) & ~delimiters) | ((word - 0x0e0e0e0e) & ~word)) & 0x80808080;
+    if (flags === 0) {
+      i += 4;
+      continue;
+    }
+    i += (31 - Math.clz32(flags & -flags)) >> 3;
+    if (stops[bytes[i] ?? 0] !== 0) return i;
+    i++;
+  }
+  for (; i < n; i++) {
+    const d = bytes[i] ?? 0;
+    if (d <= maxStop && stops[d] !== 0) return i;
+  }
+  return n;
+}
+
+/** How much of the first piece the byte tokenizer reads in a call of its own; see `CsvByteTokenizer.push`. */
+const FIRST_CALL_BYTES = 256;
+
 /** `CsvTokenizer` over UTF-8 bytes, handing on the records of each piece as one batch; see the comment above. */
 class CsvByteTokenizer {
   private readonly delimiter: number;
@@ -430,6 +493,8 @@ class CsvByteTokenizer {
 
   /** 1 for the bytes that end an unquoted field: the delimiter, CR and LF. */
   private readonly stops = new Uint8Array(256);
+  /** The largest of them: a byte above it (most text) is ordinary without a look at the table. */
+  private readonly maxStop: number;
 
   constructor(delimiter: CsvDelimiter, onBatch: (batch: CsvByteBatch) => void) {
     this.delimiter = delimiter.charCodeAt(0);
@@ -437,6 +502,7 @@ class CsvByteTokenizer {
     this.stops[this.delimiter] = 1;
     this.stops[CR] = 1;
     this.stops[LF] = 1;
+    this.maxStop = Math.max(this.delimiter, CR, LF);
   }
 
   /** The line of the quote that opened the field still open at the end of input, if any. */
@@ -444,10 +510,26 @@ class CsvByteTokenizer {
     return this.state === QUOTED ? this.quoteLine : undefined;
   }
 
+  /** Pieces read so far; the first is cut short (see `push`). */
+  private pieces = 0;
+
   push(bytes: Uint8Array): void {
+    // The first piece is read in two: a short start, then the rest. V8 compiles the byte loop below
+    // on the fly (OSR) while the first long piece is read, before the code after the loop ever ran;
+    // without type feedback there, that code sent every later piece back to the interpreter once
+    // (seen with `--trace-deopt`). A short first call runs it once. Records do not depend on where
+    // pieces are cut.
+    if (this.pieces++ === 0 && bytes.length > FIRST_CALL_BYTES) {
+      this.push(bytes.subarray(0, FIRST_CALL_BYTES));
+      bytes = bytes.subarray(FIRST_CALL_BYTES);
+    }
     const n = bytes.length;
     const delimiter = this.delimiter;
     const stops = this.stops;
+    const maxStop = this.maxStop;
+    const maxSpecial = maxStop > QUOTE ? maxStop : QUOTE;
+    const delimiterWord = Math.imul(delimiter, 0x01010101);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const batch = this.batch;
     batch.bytes = bytes;
     let state = this.state;
@@ -456,17 +538,93 @@ class CsvByteTokenizer {
     let start = 0;
     // Where the content of a quoted field ends (its closing quote), while in QUOTE_IN_QUOTED.
     let quoteEnd = 0;
-    // The batch's field arrays and count, in locals; written back before anything else reads them.
+    // The batch's field and record arrays and counts, and the record being read, in locals: written
+    // back before anything else reads them, and read again after anything that may grow them.
     let starts = batch.starts;
     let ends = batch.ends;
     let inScratch = batch.inScratch;
     let fields = batch.fields;
+    let rowStart = batch.rowStart;
+    let rowFields = batch.rowFields;
+    let lines = batch.lines;
+    let rows = batch.rows;
+    let recordFirst = this.recordFirst;
+    let recordLine = this.recordLine;
+    let hasOpen = this.hasOpen;
     let i = 0;
     while (i < n) {
       let c = bytes[i] ?? 0;
       /** Where the field that `c` ends stops. */
       let end: number;
-      if (state === QUOTED) {
+      if (state <= UNQUOTED) {
+        if (c > maxSpecial || (stops[c] === 0 && (c !== QUOTE || state === UNQUOTED))) {
+          // Fast path: an unquoted field, up to the delimiter or line end that ends it, in one step.
+          const j = nextStop(bytes, view, i + 1, n, stops, maxStop, delimiterWord);
+          if (j === n) {
+            state = UNQUOTED;
+            afterCR = false;
+            i = n;
+            break;
+          }
+          i = j;
+          c = bytes[j] ?? 0;
+          end = j;
+          // A delimiter or a line end; not an LF after a CR, nor a blank line: the field had content.
+          afterCR = c === CR;
+        } else if (c === delimiter) {
+          end = i;
+          afterCR = false;
+        } else if (c === CR || c === LF) {
+          const wasCR = afterCR;
+          afterCR = c === CR;
+          if (c === LF && wasCR) {
+            // Second half of a CRLF that already ended the line.
+            start = i + 1;
+            i++;
+            continue;
+          }
+          if (state === FIELD_START && fields === recordFirst) {
+            // A blank line: no record.
+            line++;
+            recordLine = line;
+            start = i + 1;
+            i++;
+            continue;
+          }
+          end = i;
+        } else {
+          // A quote that opens a field: its content in one go, up to the quote that may close it.
+          this.quoteLine = line;
+          start = i + 1;
+          let j = nextQuotedStop(bytes, view, start, n);
+          for (; j < n; j = nextQuotedStop(bytes, view, j + 1, n)) {
+            const q = bytes[j] ?? 0;
+            if (q === QUOTE) break;
+            // A line break inside the quotes; the LF of a CRLF is not another one.
+            if (q === CR || bytes[j - 1] !== CR) line++;
+          }
+          if (j >= n) {
+            // The piece ends inside the quotes.
+            state = QUOTED;
+            afterCR = n > start && bytes[n - 1] === CR;
+            i = n;
+            break;
+          }
+          quoteEnd = j;
+          afterCR = false;
+          c = bytes[j + 1] ?? QUOTE;
+          if (j + 1 === n || c === QUOTE || (c !== delimiter && c !== CR && c !== LF)) {
+            // A doubled quote, text after the closing quote, or the end of the piece: step by step.
+            state = QUOTE_IN_QUOTED;
+            i = j + 1;
+            continue;
+          }
+          // The closing quote, then the delimiter or line end that ends the field.
+          i = j + 1;
+          end = quoteEnd;
+          afterCR = c === CR;
+        }
+      } else if (state === QUOTED) {
         if (c === QUOTE) {
           quoteEnd = i;
           state = QUOTE_IN_QUOTED;
@@ -479,18 +637,19 @@ class CsvByteTokenizer {
           afterCR = false;
         } else {
           afterCR = false;
-          // Fast path: skip ordinary bytes inside the quotes.
-          while (i + 1 < n && QUOTED_STOPS[bytes[i + 1] ?? 0] === 0) i++;
+          // Fast path: to the next byte that matters inside the quotes.
+          i = nextQuotedStop(bytes, view, i + 1, n);
+          continue;
         }
         i++;
         continue;
-      }
-      if (state === QUOTE_IN_QUOTED) {
+      } else {
+        // QUOTE_IN_QUOTED
         if (c === QUOTE) {
           // A doubled quote: keep one and stay inside the quoted field.
           this.open.append(bytes, start, quoteEnd);
           this.open.appendByte(QUOTE);
-          this.hasOpen = true;
+          hasOpen = true;
           afterCR = false;
           start = i + 1;
           state = QUOTED;
@@ -500,7 +659,7 @@ class CsvByteTokenizer {
         if (c !== delimiter && c !== CR && c !== LF) {
           // Text after the closing quote is kept, without the quotes.
           this.open.append(bytes, start, quoteEnd);
-          this.hasOpen = true;
+          hasOpen = true;
           afterCR = false;
           start = i;
           state = UNQUOTED;
@@ -509,54 +668,13 @@ class CsvByteTokenizer {
         }
         end = quoteEnd;
         afterCR = c === CR;
-      } else if (c === delimiter) {
-        end = i;
-        afterCR = false;
-      } else if (c === CR || c === LF) {
-        const wasCR = afterCR;
-        afterCR = c === CR;
-        if (c === LF && wasCR) {
-          // Second half of a CRLF that already ended the line.
-          start = i + 1;
-          i++;
-          continue;
-        }
-        if (state === FIELD_START && fields === this.recordFirst) {
-          // A blank line: no record.
-          line++;
-          this.recordLine = line;
-          start = i + 1;
-          i++;
-          continue;
-        }
-        end = i;
-      } else if (c === QUOTE && state === FIELD_START) {
-        state = QUOTED;
-        this.quoteLine = line;
-        start = i + 1;
-        afterCR = false;
-        i++;
-        continue;
-      } else {
-        // Fast path: an unquoted field, up to the delimiter or line end that ends it, in one step.
-        let j = i + 1;
-        while (j < n && stops[bytes[j] ?? 0] === 0) j++;
-        if (j === n) {
-          state = UNQUOTED;
-          afterCR = false;
-          i = n;
-          break;
-        }
-        i = j;
-        c = bytes[j] ?? 0;
-        end = j;
-        // A delimiter or a line end; not an LF after a CR, nor a blank line: the field had content.
-        afterCR = c === CR;
       }
       // `c` ends the field at `end`: a delimiter, or a line end that ends the record too.
-      if (this.hasOpen || fields === starts.length) {
+      if (hasOpen || fields === starts.length) {
         batch.fields = fields;
+        this.hasOpen = hasOpen;
         this.endField(bytes, start, end);
+        hasOpen = false;
         fields = batch.fields;
         starts = batch.starts;
         ends = batch.ends;
@@ -570,13 +688,29 @@ class CsvByteTokenizer {
       state = FIELD_START;
       start = i + 1;
       if (c !== delimiter) {
-        batch.fields = fields;
-        this.endRecord(line);
+        // The record ends: fields [recordFirst, fields), from the line it started on.
+        if (rows === rowStart.length) {
+          batch.rows = rows;
+          batch.reserveRows(rows + 1);
+          rowStart = batch.rowStart;
+          rowFields = batch.rowFields;
+          lines = batch.lines;
+        }
+        rowStart[rows] = recordFirst;
+        rowFields[rows] = fields - recordFirst;
+        lines[rows] = recordLine;
+        rows++;
+        recordFirst = fields;
+        recordLine = line + 1;
         line++;
       }
       i++;
     }
     batch.fields = fields;
+    batch.rows = rows;
+    this.recordFirst = recordFirst;
+    this.recordLine = recordLine;
+    this.hasOpen = hasOpen;
     // Keep what the next piece continues: the open field's bytes.
     if (state === QUOTE_IN_QUOTED) {
       this.open.append(bytes, start, quoteEnd);
@@ -715,15 +849,18 @@ function countPerLine(text: string, delimiter: number): number[] {
   return counts;
 }
 
+/** The index in `CSV_DELIMITERS` of each byte that is one, else -1. */
+const DELIMITER_INDEX = new Int8Array(256).fill(-1);
+CSV_DELIMITERS.forEach((d, index) => (DELIMITER_INDEX[d.charCodeAt(0)] = index));
+
 /**
  * `sniffDelimiter` of the text the UTF-8 bytes spell, in one pass over the bytes for all four
  * candidates (the characters that count are ASCII, so they are the same in bytes and in text).
  */
 export function sniffDelimiterBytes(sample: Uint8Array): CsvDelimiter {
   const from = sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf ? 3 : 0;
-  const codes = CSV_DELIMITERS.map((d) => d.charCodeAt(0));
-  const perLine: number[][] = codes.map(() => []);
-  const counts = codes.map(() => 0);
+  const perLine: number[][] = CSV_DELIMITERS.map(() => []);
+  const counts = new Int32Array(CSV_DELIMITERS.length);
   let inQuotes = false;
   let blank = true;
   for (let i = from; i < sample.length; i++) {
@@ -735,7 +872,7 @@ export function sniffDelimiterBytes(sample: Uint8Array): CsvDelimiter {
       blank = true;
       continue;
     } else if (!inQuotes) {
-      const d = codes.indexOf(c);
+      const d = DELIMITER_INDEX[c] ?? -1;
       if (d >= 0) counts[d] = (counts[d] ?? 0) + 1;
     }
     blank = false;
@@ -979,7 +1116,14 @@ export class CsvParser {
   private acceptBatch(batch: CsvByteBatch): void {
     const row = this.batchRow;
     row.batch = batch;
-    for (let r = batch.from; r < batch.rows; r++) {
+    const width = this.headerFields?.length ?? -1;
+    const { rowFields, rows } = batch;
+    for (let r = batch.from; r < rows; r++) {
+      // A data row of the header's width needs only counting (`accept` would do just that).
+      if (rowFields[r] === width) {
+        this.dataRows++;
+        continue;
+      }
       row.r = r;
       // Only the header is not data, and it is the first record of the file.
       if (!this.accept(row, batch.lines[r] ?? 0)) batch.from = r + 1;

@@ -1,9 +1,16 @@
-import { Float64, Table, vectorFromArray } from 'apache-arrow';
+import { Dictionary, Float64, Int32, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import type { ColumnSchema } from '../records';
 import { buildTable } from './arrow';
 import { wideTable } from './fixtures/profile/wide-table';
-import { datasetProfileSchema, profileTable, type ColumnProfile, type DatasetProfile } from './profile';
+import { binOf, quantile, seededRandom } from './column-stats';
+import {
+  BOX_SAMPLE,
+  datasetProfileSchema,
+  profileTable,
+  type ColumnProfile,
+  type DatasetProfile
+} from './profile';
 import { validateTable } from './validate';
 
 const schema = (name: string, type: ColumnSchema['type']): ColumnSchema => ({ name, type, missing: 0 });
@@ -303,5 +310,113 @@ describe('profileTable at scale', () => {
     expect(profile.columns).toHaveLength(20);
     expect(withTarget.target?.plots.length).toBeGreaterThan(10);
     expect(column(profile, 'id', 'categorical').distinct).toBe(100_000);
+  });
+});
+
+describe('profileTable against straightforward references on random data', () => {
+  const random = seededRandom(99);
+  const rows = 24_000;
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const classes = Array.from({ length: rows }, () => pick(['low', 'mid', 'mid', 'high']));
+  const x = Array.from({ length: rows }, (_, r) =>
+    random() < 0.05
+      ? pick([null, Number.NaN, Number.POSITIVE_INFINITY, -0, 0])
+      : (random() - 0.5) * 40 + (classes[r] === 'high' ? 15 : 0)
+  );
+  const n = Array.from({ length: rows }, () =>
+    random() < 0.03 ? null : Math.floor(random() * random() * 90) - 20
+  );
+  const y = Array.from({ length: rows }, (_, r) => ((x[r] ?? 0) || 0) * 0.5 + random() * 10);
+  const t = new Table({
+    x: vectorFromArray(x, new Float64()),
+    n: vectorFromArray(n, new Int32()),
+    cls: vectorFromArray(classes, new Dictionary(new Utf8(), new Int32())),
+    y: vectorFromArray(y, new Float64())
+  });
+
+  const sortedFinite = (cells: ReadonlyArray<number | null>): number[] =>
+    cells.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  const box = (sorted: readonly number[]) => ({
+    count: sorted.length,
+    min: sorted[0],
+    q1: quantile(sorted, 0.25),
+    median: quantile(sorted, 0.5),
+    q3: quantile(sorted, 0.75),
+    max: sorted[sorted.length - 1]
+  });
+  const mean = (values: readonly number[]): number => values.reduce((s, v) => s + v, 0) / values.length;
+
+  it('gives each numeric column its exact statistics', () => {
+    const profile = profileTable(t);
+    for (const [name, cells] of [
+      ['x', x],
+      ['n', n]
+    ] as const) {
+      const found = column(profile, name, 'numeric');
+      const present = cells.filter((v): v is number => v !== null && !Number.isNaN(v));
+      const finite = sortedFinite(cells);
+      const counts = new Map<number, number>();
+      for (const v of present) counts.set(v, (counts.get(v) ?? 0) + 1);
+      const [top] = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      expect(found).toMatchObject({ missing: rows - present.length, distinct: counts.size });
+      expect(found.mostCommon).toEqual({ value: String(top?.[0]), count: top?.[1] });
+      const stats = found.stats;
+      expect(stats).toMatchObject({
+        ...box(finite),
+        zeros: finite.filter((v) => v === 0).length,
+        negatives: finite.filter((v) => v < 0).length,
+        infinite: present.length - finite.length
+      });
+      const m = mean(finite);
+      expect(stats?.mean).toBeCloseTo(m, 10);
+      expect(stats?.std).toBeCloseTo(
+        Math.sqrt(finite.reduce((s, v) => s + (v - m) ** 2, 0) / (finite.length - 1)),
+        10
+      );
+      const edges = stats?.histogram.edges ?? [];
+      const expected = edges.slice(1).map(() => 0);
+      for (const v of finite) expected[binOf(edges, v)]! += 1;
+      expect(stats?.histogram.counts).toEqual(expected);
+    }
+  });
+
+  it('draws per-class histograms and boxes as filtering each class would', () => {
+    const profile = profileTable(t, { target: 'cls' });
+    const labels = profile.target?.classes?.map((c) => c.value) ?? [];
+    expect([...labels].sort()).toEqual(['high', 'low', 'mid']);
+    for (const [name, cells] of [
+      ['x', x],
+      ['n', n]
+    ] as const) {
+      const plot = profile.target?.plots.find((p) => p.kind === 'class_histograms' && p.feature === name);
+      if (plot?.kind !== 'class_histograms') throw new Error(`no class histograms of ${name}`);
+      for (const drawn of plot.classes) {
+        const group = sortedFinite(cells.filter((_, r) => classes[r] === drawn.value));
+        // Every class has fewer than BOX_SAMPLE rows here, so its quartiles are exact.
+        expect(group.length).toBeLessThan(BOX_SAMPLE);
+        expect(drawn.box).toMatchObject(box(group));
+        expect(drawn.box?.mean).toBeCloseTo(mean(group), 10);
+        const counts = plot.edges.slice(1).map(() => 0);
+        for (const v of group) counts[binOf(plot.edges, v)]! += 1;
+        expect(drawn.counts).toEqual(counts);
+      }
+    }
+  });
+
+  it('boxes a numeric target per category and samples its scatter from the rows where both are finite', () => {
+    const profile = profileTable(t, { target: 'y' });
+    const boxes = profile.target?.plots.find((p) => p.kind === 'category_box');
+    if (boxes?.kind !== 'category_box') throw new Error('no category box');
+    for (const category of boxes.categories) {
+      const group = sortedFinite(y.filter((_, r) => classes[r] === category.value));
+      expect(category.box).toMatchObject(box(group));
+    }
+    const scatter = profile.target?.plots.find((p) => p.kind === 'scatter' && p.feature === 'x');
+    if (scatter?.kind !== 'scatter') throw new Error('no scatter');
+    const both = x.filter((v, r) => v !== null && Number.isFinite(v) && Number.isFinite(y[r]));
+    expect(scatter.total).toBe(both.length);
+    expect(scatter.x).toHaveLength(2000);
+    const pairs = new Set(x.map((v, r) => `${v}:${y[r]}`));
+    scatter.x.forEach((v, i) => expect(pairs.has(`${v}:${scatter.y[i]}`)).toBe(true));
   });
 });

@@ -20,17 +20,17 @@ import { LatheError } from '../errors';
 import { columnType } from '../records';
 import {
   boxStats,
-  binOf,
   correlations,
   finitePart,
   histogram,
   isNumericType,
   isTemporalType,
-  moments,
+  lowerBound,
   numberLabel,
   pearson,
   readColumn,
-  seededRandom,
+  mulberry32,
+  mulberry32Step,
   sortedPresent,
   type BoxStats,
   topLevels,
@@ -39,8 +39,10 @@ import {
   type ColumnData,
   type Levels,
   type NumberColumn,
-  type StringColumn
+  type StringColumn,
+  upperBound
 } from './column-stats';
+import { SortScratch } from './sort-numbers';
 
 const count = z.number().int().nonnegative();
 
@@ -263,35 +265,57 @@ const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 export function profileTable(table: Table, options: ProfileOptions = {}): DatasetProfile {
   const settings = settingsOf(options);
   const names = table.schema.fields.map((f) => f.name);
-  if (options.target !== undefined && !names.includes(options.target)) {
-    throw new LatheError('column_missing', `The dataset has no target column “${options.target}”.`);
+  const { target } = options;
+  if (target !== undefined && !names.includes(target)) {
+    throw new LatheError('column_missing', `The dataset has no target column “${target}”.`);
   }
-  const columns = names.map((name) => profileColumn(readColumn(table, name), settings));
+  // Every column is read once: the target first, then the others in order. A feature's plot against
+  // the target is drawn while the feature is in hand; the correlation matrix's columns are kept.
+  const scratch = new SortScratch();
+  const correlation = new CorrelationColumns(settings.correlationColumns);
+  let plots: TargetPlots | null = null;
+  let targetProfile: ColumnProfile | null = null;
+  if (target !== undefined) {
+    const data = readColumn(table, target);
+    targetProfile = profileColumn(data, settings, scratch);
+    correlation.offer(targetProfile, data);
+    plots = new TargetPlots(data, targetProfile, settings);
+  }
+  const columns = names.map((name) => {
+    if (name === target && targetProfile) return targetProfile;
+    const data = readColumn(table, name);
+    const profile = profileColumn(data, settings, scratch);
+    correlation.offer(profile, data);
+    plots?.offer(profile, data);
+    return profile;
+  });
   return {
     version: 1,
     rows: table.numRows,
     columns,
-    correlation: correlationMatrix(table, columns, options.target, settings.correlationColumns),
-    target: options.target === undefined ? null : profileTarget(table, columns, options.target, settings)
+    correlation: correlation.matrix(),
+    target: plots?.result() ?? null
   };
 }
 
 /** The profile of each column alone (no correlations or target plots): what validation needs. */
 export function profileColumns(table: Table, options: Omit<ProfileOptions, 'target'> = {}): ColumnProfile[] {
   const settings = settingsOf(options);
-  return table.schema.fields.map((f) => profileColumn(readColumn(table, f.name), settings));
+  const scratch = new SortScratch();
+  return table.schema.fields.map((f) => profileColumn(readColumn(table, f.name), settings, scratch));
 }
 
-/** The profile of one column read by `readColumn`. */
+/** The profile of one column read by `readColumn`; `scratch` lends memory for sorting its values. */
 export function profileColumn(
   column: ColumnData,
-  options: Omit<ProfileOptions, 'target'> = {}
+  options: Omit<ProfileOptions, 'target'> = {},
+  scratch?: SortScratch
 ): ColumnProfile {
   const settings = settingsOf(options);
   const base = { name: column.name, type: column.type, count: column.length, missing: column.missing };
   const k = settings.maxTopValues;
   if (column.storage === 'number') {
-    const sorted = sortedPresent(column);
+    const sorted = sortedPresent(column, scratch);
     const finite = finitePart(sorted);
     const { distinct, top } = topNumbers(sorted, Math.max(k, 1));
     const first = top[0];
@@ -301,7 +325,7 @@ export function profileColumn(
       return { kind: 'numeric', ...common, stats: numericStats(sorted, finite, column, settings) };
     }
     if (isTemporalType(column.type)) {
-      const unit = column.type === 'date' && finite.every((t) => t % DAY_MS === 0) ? DAY_MS : 0;
+      const unit = column.type === 'date' && isWhole(finite, DAY_MS) ? DAY_MS : 0;
       return {
         kind: 'temporal',
         ...common,
@@ -318,7 +342,7 @@ export function profileColumn(
       topValues: { values, otherCount: present - values.reduce((s, v) => s + v.count, 0) }
     };
   }
-  const counts = valueCounts(column, Math.max(k, 1));
+  const counts = valueCounts(column, Math.max(k, 1), undefined, scratch);
   const values = counts.top.slice(0, k);
   const topValues = { values, otherCount: column.length - column.missing - sumCounts(values) };
   const common = { ...base, distinct: counts.distinct, mostCommon: counts.top[0] ?? null };
@@ -342,20 +366,17 @@ function numericStats(
   const bins = histogram(
     finite,
     settings.histogramBins,
-    column.type === 'integer' && isWhole(finite) ? 1 : 0
+    column.type === 'integer' && isWhole(finite, 1) ? 1 : 0
   );
   if (!box || !bins) return null;
-  let zeros = 0;
-  let negatives = 0;
-  for (let i = 0; i < finite.length; i++) {
-    const x = finite[i] ?? 0;
-    if (x === 0) zeros++;
-    else if (x < 0) negatives++;
-  }
-  const { mean, std } = moments(finite);
+  // Sorted, the negatives come first, then the zeros (−0 among them).
+  const negatives = lowerBound(finite, 0);
+  const zeros = upperBound(finite, 0) - negatives;
+  // `boxStats` summed the same values in the same order as `moments` would: the same mean.
+  const std =
+    finite.length > 1 ? Math.sqrt(squaredDeviations(finite, box.mean) / (finite.length - 1)) : Number.NaN;
   return {
     ...box,
-    mean,
     std: orNull(std),
     zeros,
     negatives,
@@ -364,8 +385,27 @@ function numericStats(
   };
 }
 
-function isWhole(values: Float64Array): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isInteger(values[i])) return false;
+/** Σ(x − mean)², in index order, as `moments` sums it. */
+function squaredDeviations(values: Float64Array, mean: number): number {
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) {
+    const d = (values[i] as number) - mean;
+    squares += d * d;
+  }
+  return squares;
+}
+
+/** Whether every value is a whole number of `unit`s. */
+function isWhole(values: Float64Array, unit: number): boolean {
+  // Math.floor is much cheaper than a floating-point remainder, and the same test for whole numbers.
+  if (unit === 1) {
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i] as number;
+      if (x !== Math.floor(x)) return false;
+    }
+    return true;
+  }
+  for (let i = 0; i < values.length; i++) if ((values[i] as number) % unit !== 0) return false;
   return true;
 }
 
@@ -403,30 +443,37 @@ function lengthStats(column: StringColumn): z.infer<typeof lengthStatsSchema> | 
   return { min, mean: sum / n, median, max };
 }
 
-function correlationMatrix(
-  table: Table,
-  columns: readonly ColumnProfile[],
-  target: string | undefined,
-  cap: number
-): CorrelationMatrix | null {
-  const numeric = columns.filter(
-    (c): c is Extract<ColumnProfile, { kind: 'numeric' }> => c.kind === 'numeric' && c.stats !== null
-  );
-  if (numeric.length === 0 || cap <= 0) return null;
-  const ordered = [...numeric.filter((c) => c.name === target), ...numeric.filter((c) => c.name !== target)];
-  const chosen = ordered.slice(0, cap);
-  const data = chosen.map((c) => (readColumn(table, c.name) as NumberColumn).values);
-  const { r } = correlations(
-    data,
-    chosen.map((c) => c.stats?.mean ?? 0)
-  );
-  const matrix = r.map((row) => row.map(orNull));
-  return {
-    method: 'pearson',
-    columns: chosen.map((c) => c.name),
-    matrix,
-    omitted: ordered.slice(cap).map((c) => c.name)
-  };
+type NumericProfile = Extract<ColumnProfile, { kind: 'numeric' }>;
+
+/**
+ * The numeric columns of the correlation matrix, offered in its order (the target first, then table
+ * order): the first `cap` with statistics are kept, the rest only named.
+ */
+class CorrelationColumns {
+  readonly #chosen: Array<{ profile: NumericProfile; values: Float64Array }> = [];
+  readonly #omitted: string[] = [];
+  constructor(private readonly cap: number) {}
+
+  offer(profile: ColumnProfile, data: ColumnData): void {
+    if (profile.kind !== 'numeric' || profile.stats === null || data.storage !== 'number') return;
+    if (this.#chosen.length < this.cap) this.#chosen.push({ profile, values: data.values });
+    else this.#omitted.push(profile.name);
+  }
+
+  matrix(): CorrelationMatrix | null {
+    const chosen = this.#chosen;
+    if (chosen.length === 0) return null;
+    const { r } = correlations(
+      chosen.map((c) => c.values),
+      chosen.map((c) => c.profile.stats?.mean ?? 0)
+    );
+    return {
+      method: 'pearson',
+      columns: chosen.map((c) => c.profile.name),
+      matrix: r.map((row) => row.map(orNull)),
+      omitted: this.#omitted
+    };
+  }
 }
 
 /** Classification when the target is categorical, boolean, text, or an integer with few distinct values. */
@@ -460,48 +507,59 @@ function binEdges(profile: ColumnProfile): number[] | null {
   return null;
 }
 
-function profileTarget(
-  table: Table,
-  columns: readonly ColumnProfile[],
-  target: string,
-  settings: Settings
-): TargetProfile {
-  const targetProfile = columns.find((c) => c.name === target);
-  if (!targetProfile) throw new LatheError('column_missing', `The dataset has no target column “${target}”.`);
-  const targetData = readColumn(table, target);
-  const task = targetTask(targetProfile);
-  const k = Math.max(1, settings.maxTopValues);
-  const classes = task === 'classification' ? topLevels(targetData, k) : null;
-  const plots: TargetPlot[] = [];
-  const features = columns.filter(
-    (c) => c.name !== target && (isPlottableNumeric(c) || isPlottableCategory(c))
-  );
-  for (const feature of features.slice(0, settings.targetPlotColumns)) {
-    const data = readColumn(table, feature.name);
+/** Plots of features against the target, drawn one feature at a time as they are offered in table order. */
+class TargetPlots {
+  readonly #task: 'classification' | 'regression';
+  readonly #classes: Levels | null;
+  readonly #plots: TargetPlot[] = [];
+  /** Plottable features offered so far, the ones without a plot included. */
+  #features = 0;
+
+  constructor(
+    private readonly target: ColumnData,
+    private readonly targetProfile: ColumnProfile,
+    private readonly settings: Settings
+  ) {
+    this.#task = targetTask(targetProfile);
+    this.#classes =
+      this.#task === 'classification' ? topLevels(target, Math.max(1, settings.maxTopValues)) : null;
+  }
+
+  offer(feature: ColumnProfile, data: ColumnData): void {
+    if (feature.name === this.target.name || !(isPlottableNumeric(feature) || isPlottableCategory(feature)))
+      return;
+    if (this.#features++ >= this.settings.targetPlotColumns) return;
+    const { settings, targetProfile, target } = this;
+    const classes = this.#classes;
+    const k = Math.max(1, settings.maxTopValues);
     if (classes) {
       const edges = binEdges(feature);
       if (data.storage === 'number' && edges)
-        plots.push(classHistograms(data, edges, classes, settings.seed));
+        this.#plots.push(classHistograms(data, edges, classes, settings.seed));
       else if (isPlottableCategory(feature)) {
         const truncated = feature.distinct > k || targetProfile.distinct > k;
-        plots.push(contingency(feature.name, topLevels(data, k), classes, truncated));
+        this.#plots.push(contingency(feature.name, topLevels(data, k), classes, truncated));
       }
-    } else if (targetData.storage === 'number') {
+    } else if (target.storage === 'number') {
       if (data.storage === 'number' && isPlottableNumeric(feature)) {
-        plots.push(scatter(data, targetData, [centreOf(feature), centreOf(targetProfile)], settings));
+        this.#plots.push(scatter(data, target, [centreOf(feature), centreOf(targetProfile)], settings));
       } else if (isPlottableCategory(feature)) {
-        plots.push(
-          categoryBox(feature.name, topLevels(data, k), targetData, feature.distinct > k, settings.seed)
+        this.#plots.push(
+          categoryBox(feature.name, topLevels(data, k), target, feature.distinct > k, settings.seed)
         );
       }
     }
   }
-  return {
-    column: target,
-    task,
-    classes: classes ? classes.labels.map((value, i) => ({ value, count: classes.counts[i] ?? 0 })) : null,
-    plots
-  };
+
+  result(): TargetProfile {
+    const classes = this.#classes;
+    return {
+      column: this.target.name,
+      task: this.#task,
+      classes: classes ? classes.labels.map((value, i) => ({ value, count: classes.counts[i] ?? 0 })) : null,
+      plots: this.#plots
+    };
+  }
 }
 
 /** Box quartiles per group come from at most this many values (a seeded uniform sample beyond it). */
@@ -516,8 +574,11 @@ function groupStats(
   values: Float64Array,
   levels: Levels,
   seed: number,
-  edges?: readonly number[]
+  binEdges?: readonly number[]
 ): Array<{ box: BoxStats | null; counts: number[] }> {
+  // A typed array: a plain array of edges is of whole numbers for some columns and fractions for
+  // others, and reading both kinds at one place in the loop is slower.
+  const edges = binEdges ? Float64Array.from(binEdges) : null;
   const k = levels.labels.length;
   const sizes = new Float64Array(k);
   const sums = new Float64Array(k);
@@ -525,39 +586,47 @@ function groupStats(
   const maxs = new Float64Array(k).fill(Number.NEGATIVE_INFINITY);
   const bins = edges ? edges.length - 1 : 0;
   const counts = new Float64Array(k * bins);
+  const low = edges?.[0] ?? 0;
+  const high = edges?.[bins] ?? 0;
+  const perUnit = high > low ? bins / (high - low) : 0;
+  // Reservoir sampling (Algorithm R) per level: every value is kept with the same probability. A
+  // level has at most `levels.counts` finite values, so its reservoir is never larger than needed.
+  // The random numbers are `seededRandom(seed)`'s, drawn inline.
+  let state = seed >>> 0;
+  const samples = Array.from(
+    { length: k },
+    (_, level) => new Float64Array(Math.min(levels.counts[level] ?? 0, BOX_SAMPLE))
+  );
+  const codes = levels.codes;
+  const capacity = BOX_SAMPLE;
   for (let i = 0; i < values.length; i++) {
-    const level = levels.codes[i] ?? -1;
-    const x = values[i] ?? Number.NaN;
-    if (level < 0 || !Number.isFinite(x)) continue;
-    sizes[level] = (sizes[level] ?? 0) + 1;
-    sums[level] = (sums[level] ?? 0) + x;
-    if (x < (mins[level] ?? 0)) mins[level] = x;
-    if (x > (maxs[level] ?? 0)) maxs[level] = x;
-    if (edges) {
-      const bin = binOf(edges, x);
-      if (bin >= 0) counts[level * bins + bin] = (counts[level * bins + bin] ?? 0) + 1;
+    const level = codes[i] ?? -1;
+    const x = values[i] as number;
+    // False for NaN and ±Infinity alike.
+    if (level < 0 || x - x !== 0) continue;
+    const n = sizes[level] as number;
+    sizes[level] = n + 1;
+    sums[level] = (sums[level] as number) + x;
+    if (x < (mins[level] as number)) mins[level] = x;
+    if (x > (maxs[level] as number)) maxs[level] = x;
+    if (edges && x >= low && x <= high) {
+      // The bin `binOf` gives, found from an estimate for evenly spaced edges rather than a search.
+      let bin = Math.min(bins - 1, Math.max(0, Math.floor((x - low) * perUnit)));
+      while (bin > 0 && (edges[bin] as number) > x) bin--;
+      while (bin < bins - 1 && (edges[bin + 1] as number) <= x) bin++;
+      counts[level * bins + bin] = (counts[level * bins + bin] as number) + 1;
     }
-  }
-  // Reservoir sampling (Algorithm R) per level: every value is kept with the same probability.
-  const random = seededRandom(seed);
-  const samples = Array.from(sizes, (size) => new Float64Array(Math.min(size, BOX_SAMPLE)));
-  const seen = new Float64Array(k);
-  for (let i = 0; i < values.length; i++) {
-    const level = levels.codes[i] ?? -1;
-    const x = values[i] ?? Number.NaN;
-    if (level < 0 || !Number.isFinite(x)) continue;
     const sample = samples[level] as Float64Array;
-    const n = seen[level] ?? 0;
-    seen[level] = n + 1;
-    if (n < sample.length) sample[n] = x;
+    if (n < capacity) sample[n] = x;
     else {
-      const j = Math.floor(random() * (n + 1));
-      if (j < sample.length) sample[j] = x;
+      state = mulberry32Step(state);
+      const j = Math.floor(mulberry32(state) * (n + 1));
+      if (j < capacity) sample[j] = x;
     }
   }
-  return samples.map((sample, level) => {
+  return samples.map((reservoir, level) => {
     const size = sizes[level] ?? 0;
-    const quartiles = boxStats(sample.sort());
+    const quartiles = boxStats(reservoir.subarray(0, Math.min(size, BOX_SAMPLE)).sort());
     const box = quartiles && {
       ...quartiles,
       count: size,
@@ -607,7 +676,8 @@ function scatter(
   settings: Settings
 ): TargetPlot {
   const k = Math.max(0, settings.scatterPoints);
-  const random = seededRandom(settings.seed);
+  // The random numbers are `seededRandom(seed)`'s, drawn inline.
+  let state = settings.seed >>> 0;
   const sample: number[] = [];
   let total = 0;
   const x = feature.values;
@@ -617,7 +687,8 @@ function scatter(
     // Reservoir sampling (Algorithm R): every eligible row is kept with the same probability.
     if (total < k) sample.push(i);
     else {
-      const j = Math.floor(random() * (total + 1));
+      state = mulberry32Step(state);
+      const j = Math.floor(mulberry32(state) * (total + 1));
       if (j < k) sample[j] = i;
     }
     total++;

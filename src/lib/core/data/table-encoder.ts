@@ -4,7 +4,10 @@
  * The first rows (`sampleRows`, or fewer when they hold `sampleBytes` of text) are kept as they came
  * and the column types are inferred from them with the rules of `./infer`. From then on each row is
  * parsed straight into typed buffers and a chunk is written whenever `rowsPerChunk` rows are in; only
- * the current chunk's rows and the finished chunks' IPC bytes are held.
+ * the current chunk's rows and the finished chunks' IPC bytes are held. As a chunk is written, its
+ * SHA-256 is started (WebCrypto works on another thread meanwhile) and each column's values are
+ * added to its distinct count (`DistinctCounter`: exact up to 100,000 values, estimated past that,
+ * strings by their UTF-8 bytes; a categorical column's count is its dictionary's size).
  *
  * A later cell that does not fit its column's type:
  * - integer column, a number with a fraction → the column becomes float; integers outside Int32 →
@@ -59,9 +62,9 @@ import {
   parseIsoDateBytes,
   parseIsoDateTime
 } from './infer';
+import { DistinctCounter } from './column-stats';
 import {
   ByteSet,
-  NumberSet,
   Utf8Buffer,
   booleanRange,
   isTrimmedRange,
@@ -130,12 +133,6 @@ export const SAMPLE_ROWS = 10_000;
 export const SAMPLE_BYTES = 4 * 1024 * 1024;
 /** A categorical column with more categories than this is stored as text. */
 export const MAX_STREAM_CATEGORIES = 1000;
-/**
- * Distinct values are counted exactly up to this many per column; past it `distinct` is left out
- * (the profile counts them properly). Identifier columns are tracked further, to catch a repeat.
- */
-export const DISTINCT_LIMIT = 10_000;
-export const IDENTIFIER_DISTINCT_LIMIT = 100_000;
 
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INT32_MIN = -2_147_483_648;
@@ -152,11 +149,11 @@ interface ColumnState {
   malformed: number;
   examples: MalformedCellReport[];
   /**
-   * Distinct values so far, until there are more than the limit: numbers, or strings (utf8 storage).
-   * Both are undefined for a dictionary column (its dictionary counts them) and past the limit.
+   * Distinct values of the chunks written so far: exact up to 100,000, estimated past that. Numbers
+   * (dates as ms, booleans as 0/1) or the UTF-8 of utf8 storage; undefined for a dictionary column,
+   * whose dictionary counts them.
    */
-  distinctNums: NumberSet | undefined;
-  distinctStrs: ByteSet | undefined;
+  distinct: DistinctCounter | undefined;
   /** Numbers, booleans (0/1), dates (ms) and dictionary codes of the current chunk's rows. */
   nums: Float64Array;
   valid: Uint8Array;
@@ -232,8 +229,11 @@ export class TableEncoder {
   private rows = 0;
   private emittedRows = 0;
   private chunkStarts: number[] = [];
-  /** Finished chunks' IPC bytes; hashed at the end, since widening may rewrite them. */
-  private emitted: Uint8Array[] = [];
+  /**
+   * Finished chunks' IPC bytes, each with its SHA-256 under way: WebCrypto hashes on another thread
+   * while the file is read. Widening rewrites a chunk, and hashes it again.
+   */
+  private emitted: EmittedChunk[] = [];
   readonly warnings: string[] = [];
 
   constructor(names: readonly string[], options: TableEncoderOptions) {
@@ -306,21 +306,26 @@ export class TableEncoder {
     this.relabelIdentifiers();
     const chunks: ArrowChunk[] = [];
     for (let i = 0; i < this.emitted.length; i++) {
-      const bytes = this.emitted[i] ?? new Uint8Array();
+      const emitted = this.emitted[i];
+      if (!emitted) continue;
+      const { bytes } = emitted;
       const data =
         bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
           ? (bytes.buffer as ArrayBuffer)
           : (bytes.slice().buffer as ArrayBuffer);
       const start = this.chunkStarts[i] ?? 0;
       const end = this.chunkStarts[i + 1] ?? this.rows;
-      chunks.push({ hash: await sha256Hex(data), rows: end - start, bytes: data.byteLength, data });
+      chunks.push({ hash: await emitted.hash, rows: end - start, bytes: data.byteLength, data });
     }
     this.emitted = [];
     const columns: ColumnSchema[] = this.columns.map((s) => {
       const schema: ColumnSchema = { name: s.name, type: s.type, missing: s.missing + s.malformed };
-      const distinct = s.distinctStrs ?? s.distinctNums;
-      if (distinct) schema.distinct = distinct.size;
-      else if (s.dict) schema.distinct = s.dict.size;
+      if (s.distinct) {
+        const { count, relativeError } = s.distinct.result();
+        // An estimate can overshoot; there are never more distinct values than present ones.
+        schema.distinct = Math.min(count, s.present);
+        if (relativeError !== null) schema.distinctError = relativeError;
+      } else if (s.dict) schema.distinct = s.dict.size;
       return schema;
     });
     const malformed = this.columns
@@ -354,8 +359,7 @@ export class TableEncoder {
       malformed: 0,
       examples: [],
       // A categorical column's distinct count is its dictionary's size.
-      distinctNums: storage === 'dict' || storage === 'utf8' ? undefined : new NumberSet(),
-      distinctStrs: storage === 'utf8' ? new ByteSet() : undefined,
+      distinct: storage === 'dict' ? undefined : new DistinctCounter(),
       nums: new Float64Array(this.chunkRows),
       valid: new Uint8Array(this.chunkRows),
       utf8: storage === 'utf8' ? new Utf8Buffer(this.chunkRows) : undefined,
@@ -517,140 +521,20 @@ export class TableEncoder {
   ): number {
     const state = this.columns[c];
     if (!state) return count;
-    const { starts, ends, inScratch, rowStart } = batch;
-    const bytes = batch.bytes;
-    const scratch = batch.scratch.bytes;
-    const { nums, valid } = state;
-    let present = 0;
-    let missing = 0;
-    let r = from;
+    // A function per storage: each stays small enough for the JIT to inline its helpers, and sees one kind of cell.
     switch (state.storage) {
       case 'int32':
-      case 'float64': {
-        const int32 = state.storage === 'int32';
-        let distinct = state.distinctNums;
-        const limit = this.distinctLimit(state);
-        for (; r < count; r++) {
-          const k = (rowStart[r0 + r] ?? 0) + c;
-          const start = starts[k] ?? 0;
-          const end = ends[k] ?? 0;
-          const i = i0 + r;
-          if (start === end) {
-            valid[i] = 0;
-            missing++;
-            continue;
-          }
-          const v = plainDecimal(inScratch[k] ? scratch : bytes, start, end);
-          if (v !== v) break;
-          if (int32 && (v < INT32_MIN || v > INT32_MAX || !Number.isInteger(v))) break;
-          nums[i] = v;
-          valid[i] = 1;
-          present++;
-          if (distinct) {
-            distinct.add(v);
-            if (distinct.size > limit) distinct = state.distinctNums = undefined;
-          }
-        }
-        break;
-      }
-      case 'utf8': {
-        const utf8 = state.utf8;
-        if (!utf8) return from;
-        const text = state.type === 'text';
-        let distinct = state.distinctStrs;
-        const limit = this.distinctLimit(state);
-        for (; r < count; r++) {
-          const k = (rowStart[r0 + r] ?? 0) + c;
-          const start = starts[k] ?? 0;
-          const end = ends[k] ?? 0;
-          const source = inScratch[k] ? scratch : bytes;
-          const i = i0 + r;
-          const isMissing = missingRange(source, start, end);
-          if (isMissing === true) {
-            valid[i] = 0;
-            missing++;
-            utf8.endRow(i);
-            continue;
-          }
-          if (isMissing === undefined || (!text && !isTrimmedRange(source, start, end))) break;
-          utf8.append(source, start, end);
-          utf8.endRow(i);
-          valid[i] = 1;
-          present++;
-          if (distinct) {
-            distinct.addBytes(source, start, end);
-            if (distinct.size > limit) distinct = state.distinctStrs = undefined;
-          }
-        }
-        break;
-      }
-      case 'dict': {
-        const dict = state.dict;
-        if (!dict) return from;
-        for (; r < count; r++) {
-          const k = (rowStart[r0 + r] ?? 0) + c;
-          const start = starts[k] ?? 0;
-          const end = ends[k] ?? 0;
-          const source = inScratch[k] ? scratch : bytes;
-          const i = i0 + r;
-          const isMissing = missingRange(source, start, end);
-          if (isMissing === true) {
-            valid[i] = 0;
-            missing++;
-            continue;
-          }
-          if (isMissing === undefined || !isTrimmedRange(source, start, end)) break;
-          const code = dict.indexOfBytes(source, start, end);
-          if (code < 0) break;
-          nums[i] = code;
-          valid[i] = 1;
-          present++;
-        }
-        break;
-      }
+      case 'float64':
+        return fastNumbers(state, c, batch, r0, i0, from, count);
+      case 'utf8':
+        return fastUtf8(state, c, batch, r0, i0, from, count);
+      case 'dict':
+        return fastDict(state, c, batch, r0, i0, from, count);
       case 'bool':
       case 'date':
-      case 'timestamp': {
-        const bool = state.storage === 'bool';
-        let distinct = state.distinctNums;
-        const limit = this.distinctLimit(state);
-        for (; r < count; r++) {
-          const k = (rowStart[r0 + r] ?? 0) + c;
-          const start = starts[k] ?? 0;
-          const end = ends[k] ?? 0;
-          const source = inScratch[k] ? scratch : bytes;
-          const i = i0 + r;
-          const isMissing = missingRange(source, start, end);
-          if (isMissing === true) {
-            valid[i] = 0;
-            missing++;
-            continue;
-          }
-          if (isMissing === undefined) break;
-          let v: number;
-          if (bool) {
-            v = booleanRange(source, start, end);
-            if (v < 0) break;
-          } else {
-            // A plain YYYY-MM-DD is UTC midnight, which fits a date column as it is.
-            const date = parseIsoDateBytes(source, start, end);
-            if (date === null) break;
-            v = date;
-          }
-          nums[i] = v;
-          valid[i] = 1;
-          present++;
-          if (distinct) {
-            distinct.add(v);
-            if (distinct.size > limit) distinct = state.distinctNums = undefined;
-          }
-        }
-        break;
-      }
+      case 'timestamp':
+        return fastBooleansOrDates(state, c, batch, r0, i0, from, count);
     }
-    state.present += present;
-    state.missing += missing;
-    return r;
   }
 
   /**
@@ -690,11 +574,6 @@ export class TableEncoder {
         utf8.endRow(i);
         state.valid[i] = 1;
         state.present++;
-        const distinct = state.distinctStrs;
-        if (distinct) {
-          distinct.addBytes(bytes, start, end);
-          if (distinct.size > this.distinctLimit(state)) state.distinctStrs = undefined;
-        }
         return;
       }
       case 'dict': {
@@ -736,15 +615,6 @@ export class TableEncoder {
     state.nums[i] = v;
     state.valid[i] = 1;
     state.present++;
-    const distinct = state.distinctNums;
-    if (distinct) {
-      distinct.add(v);
-      if (distinct.size > this.distinctLimit(state)) state.distinctNums = undefined;
-    }
-  }
-
-  private distinctLimit(state: ColumnState): number {
-    return state.type === 'identifier' ? IDENTIFIER_DISTINCT_LIMIT : DISTINCT_LIMIT;
   }
 
   private setCell(
@@ -761,8 +631,6 @@ export class TableEncoder {
     }
     const text = typeof cell === 'string' ? cell : undefined;
     if (text !== undefined && isMissingText(text)) return this.missingCell(state, i);
-    /** The value of a utf8 cell, for the distinct count. */
-    let str: string | undefined;
     switch (state.storage) {
       case 'int32':
       case 'float64': {
@@ -825,7 +693,6 @@ export class TableEncoder {
         if (code < 0) {
           if (dict.size >= MAX_STREAM_CATEGORIES) {
             this.widen(index, 'text', 'utf8');
-            str = value;
             state.utf8?.appendString(value);
             state.utf8?.endRow(i);
             break;
@@ -835,27 +702,15 @@ export class TableEncoder {
         state.nums[i] = code;
         break;
       }
-      case 'utf8':
-        str = state.type === 'text' ? (text ?? cellText(cell)) : (text ?? cellText(cell)).trim();
-        state.utf8?.appendString(str);
+      case 'utf8': {
+        const value = text ?? cellText(cell);
+        state.utf8?.appendString(state.type === 'text' ? value : value.trim());
         state.utf8?.endRow(i);
         break;
+      }
     }
     state.valid[i] = 1;
     state.present++;
-    if (str !== undefined) {
-      const distinct = state.distinctStrs;
-      if (distinct) {
-        distinct.addString(str);
-        if (distinct.size > this.distinctLimit(state)) state.distinctStrs = undefined;
-      }
-    } else {
-      const distinct = state.distinctNums;
-      if (distinct) {
-        distinct.add(state.nums[i] ?? 0);
-        if (distinct.size > this.distinctLimit(state)) state.distinctNums = undefined;
-      }
-    }
   }
 
   private malformedCell(state: ColumnState, cell: RawCell, row: number, line: number): void {
@@ -893,7 +748,9 @@ export class TableEncoder {
       }
       state.utf8 = utf8;
       state.dict = undefined;
-      state.distinctStrs = new ByteSet({ values });
+      // The chunks written so far hold these categories; this chunk's rows are counted when it is.
+      state.distinct = new DistinctCounter();
+      for (const value of values) state.distinct.addString(value);
       this.warnings.push(
         `Column “${state.name}” has more than ${MAX_STREAM_CATEGORIES} distinct values; it is stored as text rather than as categories.`
       );
@@ -905,8 +762,10 @@ export class TableEncoder {
   /** After the whole file: an identifier column that turned out to repeat a value is text. */
   private relabelIdentifiers(): void {
     this.columns.forEach((state, index) => {
-      const distinct = state.distinctStrs;
-      if (state.type !== 'identifier' || !distinct || distinct.size === state.present) return;
+      // Past the exact limit a repeat cannot be told from an estimate's error: it stays an identifier.
+      const distinct = state.distinct;
+      if (state.type !== 'identifier' || !distinct?.exact || distinct.result().count === state.present)
+        return;
       state.type = 'text';
       this.rewriteEmitted(index, (old, length) => old ?? nullData(length));
     });
@@ -923,9 +782,10 @@ export class TableEncoder {
 
   private emitChunk(): void {
     const length = this.rowsInChunk;
+    for (const state of this.columns) countDistinct(state, length);
     const schema = this.schema();
     const children = this.columns.map((state, c) => chunkData(state, schema.fields[c]?.type, length));
-    this.emitted.push(serialize(schema, children, length));
+    this.emitted.push(emittedChunk(serialize(schema, children, length)));
     this.chunkStarts.push(this.emittedRows);
     this.emittedRows += length;
     this.rowsInChunk = 0;
@@ -939,7 +799,7 @@ export class TableEncoder {
   private rewriteEmitted(index: number, convert: (old: Data | undefined, length: number) => Data): void {
     if (this.emitted.length === 0) return;
     const schema = this.schema();
-    this.emitted = this.emitted.map((bytes) => {
+    this.emitted = this.emitted.map(({ bytes }) => {
       const batch = tableFromIPC(bytes).batches[0];
       const length = batch?.numRows ?? 0;
       const children = schema.fields.map((field, c) => {
@@ -950,9 +810,208 @@ export class TableEncoder {
         }
         return old ? withType(old, field.type) : nullData(length);
       });
-      return serialize(schema, children, length);
+      return emittedChunk(serialize(schema, children, length));
     });
   }
+}
+
+/*
+ * The loops of `TableEncoder.fastColumn`, one per storage: column `c` of records
+ * `[r0 + from, r0 + count)` of a batch into rows `i0 + from…` of the chunk, while every cell is
+ * plain; each returns where it stopped (`count` when it got through) and adds to the column's counts.
+ */
+
+function fastNumbers(
+  state: ColumnState,
+  c: number,
+  batch: CsvByteBatch,
+  r0: number,
+  i0: number,
+  from: number,
+  count: number
+): number {
+  const { starts, ends, inScratch, rowStart, bytes } = batch;
+  const scratch = batch.scratch.bytes;
+  const { nums, valid } = state;
+  const int32 = state.storage === 'int32';
+  let present = 0;
+  let missing = 0;
+  let r = from;
+  for (; r < count; r++) {
+    const k = (rowStart[r0 + r] ?? 0) + c;
+    const start = starts[k] ?? 0;
+    const end = ends[k] ?? 0;
+    const i = i0 + r;
+    if (start === end) {
+      valid[i] = 0;
+      missing++;
+      continue;
+    }
+    const v = plainDecimal(inScratch[k] ? scratch : bytes, start, end);
+    if (v !== v) break;
+    if (int32 && (v < INT32_MIN || v > INT32_MAX || !Number.isInteger(v))) break;
+    nums[i] = v;
+    valid[i] = 1;
+    present++;
+  }
+  state.present += present;
+  state.missing += missing;
+  return r;
+}
+
+function fastUtf8(
+  state: ColumnState,
+  c: number,
+  batch: CsvByteBatch,
+  r0: number,
+  i0: number,
+  from: number,
+  count: number
+): number {
+  const utf8 = state.utf8;
+  if (!utf8) return from;
+  const { starts, ends, inScratch, rowStart, bytes } = batch;
+  const scratch = batch.scratch.bytes;
+  const valid = state.valid;
+  const text = state.type === 'text';
+  let present = 0;
+  let missing = 0;
+  let r = from;
+  for (; r < count; r++) {
+    const k = (rowStart[r0 + r] ?? 0) + c;
+    const start = starts[k] ?? 0;
+    const end = ends[k] ?? 0;
+    const source = inScratch[k] ? scratch : bytes;
+    const i = i0 + r;
+    const isMissing = missingRange(source, start, end);
+    if (isMissing === true) {
+      valid[i] = 0;
+      missing++;
+      utf8.endRow(i);
+      continue;
+    }
+    if (isMissing === undefined || (!text && !isTrimmedRange(source, start, end))) break;
+    utf8.append(source, start, end);
+    utf8.endRow(i);
+    valid[i] = 1;
+    present++;
+  }
+  state.present += present;
+  state.missing += missing;
+  return r;
+}
+
+function fastDict(
+  state: ColumnState,
+  c: number,
+  batch: CsvByteBatch,
+  r0: number,
+  i0: number,
+  from: number,
+  count: number
+): number {
+  const dict = state.dict;
+  if (!dict) return from;
+  const { starts, ends, inScratch, rowStart, bytes } = batch;
+  const scratch = batch.scratch.bytes;
+  const { nums, valid } = state;
+  let present = 0;
+  let missing = 0;
+  let r = from;
+  for (; r < count; r++) {
+    const k = (rowStart[r0 + r] ?? 0) + c;
+    const start = starts[k] ?? 0;
+    const end = ends[k] ?? 0;
+    const source = inScratch[k] ? scratch : bytes;
+    const i = i0 + r;
+    const isMissing = missingRange(source, start, end);
+    if (isMissing === true) {
+      valid[i] = 0;
+      missing++;
+      continue;
+    }
+    if (isMissing === undefined || !isTrimmedRange(source, start, end)) break;
+    const code = dict.indexOfBytes(source, start, end);
+    if (code < 0) break;
+    nums[i] = code;
+    valid[i] = 1;
+    present++;
+  }
+  state.present += present;
+  state.missing += missing;
+  return r;
+}
+
+function fastBooleansOrDates(
+  state: ColumnState,
+  c: number,
+  batch: CsvByteBatch,
+  r0: number,
+  i0: number,
+  from: number,
+  count: number
+): number {
+  const { starts, ends, inScratch, rowStart, bytes } = batch;
+  const scratch = batch.scratch.bytes;
+  const { nums, valid } = state;
+  const bool = state.storage === 'bool';
+  let present = 0;
+  let missing = 0;
+  let r = from;
+  for (; r < count; r++) {
+    const k = (rowStart[r0 + r] ?? 0) + c;
+    const start = starts[k] ?? 0;
+    const end = ends[k] ?? 0;
+    const source = inScratch[k] ? scratch : bytes;
+    const i = i0 + r;
+    const isMissing = missingRange(source, start, end);
+    if (isMissing === true) {
+      valid[i] = 0;
+      missing++;
+      continue;
+    }
+    if (isMissing === undefined) break;
+    let v: number;
+    if (bool) {
+      v = booleanRange(source, start, end);
+      if (v < 0) break;
+    } else {
+      // A plain YYYY-MM-DD is UTC midnight, which fits a date column as it is.
+      const date = parseIsoDateBytes(source, start, end);
+      if (date === null) break;
+      v = date;
+    }
+    nums[i] = v;
+    valid[i] = 1;
+    present++;
+  }
+  state.present += present;
+  state.missing += missing;
+  return r;
+}
+
+/** A written chunk and its SHA-256, under way. */
+interface EmittedChunk {
+  bytes: Uint8Array;
+  hash: Promise<string>;
+}
+
+function emittedChunk(bytes: Uint8Array): EmittedChunk {
+  const hash = sha256Hex(bytes);
+  // Awaited in `finish`; an import that stops before (a restart, a bad row) leaves it unawaited.
+  hash.catch(() => undefined);
+  return { bytes, hash };
+}
+
+/**
+ * Adds the current chunk's values of a column to its distinct count: in one loop a column, after
+ * the rows are in, rather than cell by cell while they are parsed.
+ */
+function countDistinct(state: ColumnState, length: number): void {
+  const { distinct, valid } = state;
+  if (!distinct || state.storage === 'dict') return;
+  if (state.storage !== 'utf8') distinct.addNumbers(state.nums, valid, length);
+  else if (state.utf8) distinct.addUtf8(state.utf8.bytes, state.utf8.offsets, valid, length);
 }
 
 function arrowTypeOf(storage: Storage, index: number): DataType {
@@ -982,11 +1041,21 @@ function serialize(schema: Schema, children: Data[], length: number): Uint8Array
 /** `valid` (0/1 per row) as an Arrow validity bitmap, eight rows a byte. */
 function bitmapOf(valid: Uint8Array, length: number): { nullBitmap: Uint8Array; nullCount: number } {
   const nullBitmap = new Uint8Array((length + 7) >> 3);
+  return { nullBitmap, nullCount: length - packBits(valid, length, nullBitmap) };
+}
+
+/**
+ * Packs `valid` into `bits` and returns how many rows are valid. One loop for every byte, the last
+ * one too (rows past `length` read as 0), and nothing after it but the return: code that runs once a
+ * chunk, after a long loop V8 compiled on the fly, had no type feedback and deoptimised the function
+ * again and again (`--trace-deopt`).
+ */
+function packBits(valid: Uint8Array, length: number, bits: Uint8Array): number {
   let present = 0;
-  const whole = length >> 3;
-  for (let b = 0; b < whole; b++) {
+  for (let b = 0; b < bits.length; b++) {
     const i = b << 3;
-    const bits =
+    const rows = length - i;
+    let byte =
       (valid[i] ?? 0) |
       ((valid[i + 1] ?? 0) << 1) |
       ((valid[i + 2] ?? 0) << 2) |
@@ -995,16 +1064,11 @@ function bitmapOf(valid: Uint8Array, length: number): { nullBitmap: Uint8Array; 
       ((valid[i + 5] ?? 0) << 5) |
       ((valid[i + 6] ?? 0) << 6) |
       ((valid[i + 7] ?? 0) << 7);
-    nullBitmap[b] = bits;
-    present += BIT_COUNT[bits] ?? 0;
+    if (rows < 8) byte &= (1 << rows) - 1;
+    bits[b] = byte;
+    present += BIT_COUNT[byte] ?? 0;
   }
-  for (let i = whole << 3; i < length; i++) {
-    if (valid[i]) {
-      nullBitmap[i >> 3] = (nullBitmap[i >> 3] ?? 0) | (1 << (i & 7));
-      present++;
-    }
-  }
-  return { nullBitmap, nullCount: length - present };
+  return present;
 }
 
 /** Set bits of each byte value. */
@@ -1076,7 +1140,8 @@ function chunkData(state: ColumnState, type: DataType | undefined, length: numbe
 /** The first `length` numbers as Int32 (they are integers in range: checked values or codes). */
 function int32Of(nums: Float64Array, length: number): Int32Array<ArrayBuffer> {
   const data = new Int32Array(length);
-  data.set(nums.subarray(0, length));
+  // A loop: `set` from a Float64Array converts element by element in the runtime, twice as slow.
+  for (let i = 0; i < length; i++) data[i] = nums[i] ?? 0;
   return data;
 }
 

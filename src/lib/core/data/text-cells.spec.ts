@@ -8,7 +8,6 @@ import { isMissingText } from './table-encoder';
 import {
   ByteBuffer,
   ByteSet,
-  NumberSet,
   booleanRange,
   isTrimmed,
   isTrimmedRange,
@@ -228,7 +227,7 @@ describe('UTF-8 helpers', () => {
   });
 });
 
-describe('ByteSet and NumberSet', () => {
+describe('ByteSet', () => {
   it('count and index strings as a Map would, from bytes or strings, lone surrogates apart', () => {
     const cells = [...randomCells(6, 3000), '\ud800', '\ufffd', 'a\udc00', 'a\ufffd', ''];
     const set = new ByteSet({ keepValues: true });
@@ -245,18 +244,5 @@ describe('ByteSet and NumberSet', () => {
     expect(set.values).toEqual([...map.keys()]);
     for (const text of cells) expect(set.indexOfString(text)).toBe(map.get(text));
     expect(set.indexOfString('never added')).toBe(-1);
-  });
-
-  it('NumberSet counts distinct numbers as Set does: 0 and -0 alike, NaN once', () => {
-    const next = random(7);
-    const set = new NumberSet();
-    const reference = new Set<number>();
-    const values = [0, -0, NaN, NaN, Infinity, -Infinity, 1, 1.5, -1.5, 2 ** 53, 5e-324];
-    for (let n = 0; n < 50_000; n++) values.push(Math.floor(next() * 3000) / (next() < 0.5 ? 1 : 8));
-    for (const v of values) {
-      set.add(v);
-      reference.add(v);
-      expect(set.size).toBe(reference.size);
-    }
   });
 });

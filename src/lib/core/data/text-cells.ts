@@ -161,13 +161,42 @@ export function booleanRange(bytes: Uint8Array, start: number, end: number): num
   return -1;
 }
 
+/**
+ * DataViews of the last two byte arrays asked about, made again only when another array comes: the
+ * cells of one piece come one after another (now and then one from the scratch buffer of fields
+ * that were copied), and making a view costs more than reading a cell through it.
+ */
+class LastView {
+  private bytes: Uint8Array = new Uint8Array(0);
+  private view = new DataView(this.bytes.buffer);
+  private otherBytes: Uint8Array = this.bytes;
+  private otherView = this.view;
+
+  of(bytes: Uint8Array): DataView {
+    if (bytes === this.bytes) return this.view;
+    const view =
+      bytes === this.otherBytes
+        ? this.otherView
+        : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.otherBytes = this.bytes;
+    this.otherView = this.view;
+    this.bytes = bytes;
+    this.view = view;
+    return view;
+  }
+}
+
 /** A growable byte buffer. */
 export class ByteBuffer {
   bytes: Uint8Array;
   end = 0;
+  /** `bytes` as a DataView, to read and write four bytes a step; replaced with `bytes`. */
+  view: DataView;
+  private readonly sources = new LastView();
 
   constructor(capacity = 64) {
     this.bytes = new Uint8Array(Math.max(16, capacity));
+    this.view = new DataView(this.bytes.buffer);
   }
 
   /** Room for `extra` more bytes. */
@@ -177,6 +206,7 @@ export class ByteBuffer {
     const grown = new Uint8Array(Math.max(need, this.bytes.length * 2));
     grown.set(this.bytes.subarray(0, this.end));
     this.bytes = grown;
+    this.view = new DataView(grown.buffer);
   }
 
   append(source: Uint8Array, start: number, end: number): void {
@@ -184,14 +214,19 @@ export class ByteBuffer {
     if (n <= 0) return;
     this.reserve(n);
     const bytes = this.bytes;
-    let p = this.end;
-    // Cells are short: a loop beats creating a subarray view to `set` from.
-    if (n < 64) for (let i = start; i < end; i++) bytes[p++] = source[i] ?? 0;
-    else {
-      bytes.set(source.subarray(start, end), p);
-      p += n;
-    }
-    this.end = p;
+    const p = this.end;
+    this.end = p + n;
+    if (n < 4) {
+      for (let i = 0; i < n; i++) bytes[p + i] = source[start + i] ?? 0;
+    } else if (n < 256) {
+      // Cells are short: words through DataViews beat making a subarray view to `set` from. The
+      // last word is the last four bytes, overlapping the one before it: no byte-by-byte tail.
+      const from = this.sources.of(source);
+      const to = this.view;
+      const last = n - 4;
+      for (let k = 0; k < last; k += 4) to.setInt32(p + k, from.getInt32(start + k, true), true);
+      to.setInt32(p + last, from.getInt32(start + last, true), true);
+    } else bytes.set(source.subarray(start, end), p);
   }
 
   appendByte(b: number): void {
@@ -266,24 +301,43 @@ export class Utf8Buffer extends ByteBuffer {
 }
 
 /**
- * Hash of a byte range, four bytes a step: a multiply and a shift per word, then MurmurHash3's
- * final mix, so the low bits that pick a slot depend on every byte.
+ * Hash of a byte range, four bytes a step through `view` (the last word is the last four bytes,
+ * overlapping the one before when the length is not a multiple of four): a multiply and a shift per
+ * word, then MurmurHash3's final mix, so the low bits that pick a slot depend on every byte.
  */
-function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = (end - start) | 0;
-  let i = start;
-  for (; i + 4 <= end; i += 4) {
-    const word =
-      (bytes[i] ?? 0) |
-      ((bytes[i + 1] ?? 0) << 8) |
-      ((bytes[i + 2] ?? 0) << 16) |
-      ((bytes[i + 3] ?? 0) << 24);
-    h = Math.imul(h ^ word, 0x9e3779b1);
-    h ^= h >>> 15;
+function hashBytes(view: DataView, bytes: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  let h = length;
+  let word = 0;
+  if (length >= 4) {
+    for (let i = start; i + 4 < end; i += 4) {
+      h = Math.imul(h ^ view.getInt32(i, true), 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    word = view.getInt32(end - 4, true);
+  } else for (let i = start, shift = 0; i < end; i++, shift += 8) word |= (bytes[i] ?? 0) << shift;
+  return finalMix(Math.imul(h ^ word, 0x85ebca6b));
+}
+
+/** Whether `length` bytes from `a` at `aStart` and from `b` at `bStart` are the same; four a step. */
+function sameBytes(
+  aView: DataView,
+  a: Uint8Array,
+  aStart: number,
+  bView: DataView,
+  b: Uint8Array,
+  bStart: number,
+  length: number
+): boolean {
+  if (length < 4) {
+    for (let k = 0; k < length; k++) if (a[aStart + k] !== b[bStart + k]) return false;
+    return true;
   }
-  let tail = 0;
-  for (let shift = 0; i < end; i++, shift += 8) tail |= (bytes[i] ?? 0) << shift;
-  return finalMix(Math.imul(h ^ tail, 0x85ebca6b));
+  const last = length - 4;
+  for (let k = 0; k < last; k += 4) {
+    if (aView.getInt32(aStart + k, true) !== bView.getInt32(bStart + k, true)) return false;
+  }
+  return aView.getInt32(aStart + last, true) === bView.getInt32(bStart + last, true);
 }
 
 function finalMix(h: number): number {
@@ -292,64 +346,6 @@ function finalMix(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-const doubleView = new Float64Array(1);
-const doubleWords = new Int32Array(doubleView.buffer);
-
-/**
- * A set of numbers with `Set`'s equality (SameValueZero: 0 and -0 are one value, and so are all
- * NaNs), that does not box every double it is asked about, as `Set.add` does: the distinct values
- * of a number column, counted per cell.
- */
-export class NumberSet {
-  private keys = new Float64Array(32);
-  private used = new Uint8Array(32);
-  private count = 0;
-  private hasNaN = false;
-
-  get size(): number {
-    return this.count + (this.hasNaN ? 1 : 0);
-  }
-
-  add(value: number): void {
-    if (value !== value) {
-      this.hasNaN = true;
-      return;
-    }
-    // -0 and 0 are the same value, and must land on the same slot.
-    const v = value === 0 ? 0 : value;
-    const mask = this.keys.length - 1;
-    let slot = hashDouble(v) & mask;
-    while (this.used[slot]) {
-      if (this.keys[slot] === v) return;
-      slot = (slot + 1) & mask;
-    }
-    this.used[slot] = 1;
-    this.keys[slot] = v;
-    this.count++;
-    if (this.count * 2 > this.keys.length) this.rehash(this.keys.length * 2);
-  }
-
-  private rehash(capacity: number): void {
-    const { keys, used } = this;
-    this.keys = new Float64Array(capacity);
-    this.used = new Uint8Array(capacity);
-    const mask = capacity - 1;
-    for (let i = 0; i < keys.length; i++) {
-      if (!used[i]) continue;
-      const v = keys[i] ?? 0;
-      let slot = hashDouble(v) & mask;
-      while (this.used[slot]) slot = (slot + 1) & mask;
-      this.used[slot] = 1;
-      this.keys[slot] = v;
-    }
-  }
-}
-
-function hashDouble(v: number): number {
-  doubleView[0] = v;
-  return finalMix((doubleWords[0] ?? 0) ^ Math.imul(doubleWords[1] ?? 0, 0x9e3779b1));
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -391,6 +387,7 @@ export class ByteSet {
   /** Open addressing: index + 1 of the value in each slot, 0 when empty. */
   private slots = new Int32Array(32);
   private readonly scratch = new ByteBuffer(64);
+  private readonly views = new LastView();
 
   constructor(options: { keepValues?: boolean; values?: Iterable<string> } = {}) {
     this.keepValues = options.keepValues ?? false;
@@ -403,13 +400,15 @@ export class ByteSet {
 
   /** The index of the value with the UTF-8 bytes `bytes[start, end)`, or -1. */
   indexOfBytes(bytes: Uint8Array, start: number, end: number): number {
-    return this.find(bytes, start, end, hashBytes(bytes, start, end));
+    const view = this.views.of(bytes);
+    return this.find(view, bytes, start, end, hashBytes(view, bytes, start, end));
   }
 
   /** Adds the value with the UTF-8 bytes `bytes[start, end)` unless it is in already; returns its index. */
   addBytes(bytes: Uint8Array, start: number, end: number, value?: string): number {
-    const h = hashBytes(bytes, start, end);
-    const found = this.find(bytes, start, end, h);
+    const view = this.views.of(bytes);
+    const h = hashBytes(view, bytes, start, end);
+    const found = this.find(view, bytes, start, end, h);
     if (found >= 0) return found;
     if (this.keepValues) this.values.push(value ?? utf8Text(bytes, start, end));
     return this.insert(bytes, start, end, h);
@@ -432,10 +431,10 @@ export class ByteSet {
     return scratch;
   }
 
-  private find(bytes: Uint8Array, start: number, end: number, h: number): number {
+  private find(view: DataView, bytes: Uint8Array, start: number, end: number, h: number): number {
     const mask = this.slots.length - 1;
     const length = end - start;
-    const pool = this.pool.bytes;
+    const pool = this.pool;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot] ?? 0;
       if (entry === 0) return -1;
@@ -443,9 +442,7 @@ export class ByteSet {
       if (this.hashes[index] !== h) continue;
       const at = this.starts[index] ?? 0;
       if ((this.ends[index] ?? 0) - at !== length) continue;
-      let k = 0;
-      while (k < length && pool[at + k] === bytes[start + k]) k++;
-      if (k === length) return index;
+      if (sameBytes(pool.view, pool.bytes, at, view, bytes, start, length)) return index;
     }
   }
 

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Table } from 'apache-arrow';
+import { Dictionary, Float64, Int32, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import type { ColumnSchema } from '../records';
 import { buildTable } from './arrow';
+import { seededRandom } from './column-stats';
 import { inferSchema } from './infer';
 import { profileTable } from './profile';
 import { validateTable, validationReportSchema, type Finding, type ValidationReport } from './validate';
@@ -260,5 +261,74 @@ describe('validateTable checks', () => {
       }
     );
     expect(find(report, 'single_class_target', 'y')).toBeDefined();
+  });
+});
+
+describe('validateTable against straightforward references on random data', () => {
+  const random = seededRandom(31);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+
+  it('counts rows that repeat an earlier one as comparing whole rows would', () => {
+    const rows = 6000;
+    const a = Array.from({ length: rows }, () => pick([0, -0, 1.5, Number.NaN, null, 2]));
+    const b = Array.from({ length: rows }, () => pick([1, 2, 3, null]));
+    const c = Array.from({ length: rows }, () => pick(['p', 'q', null]));
+    const s = Array.from({ length: rows }, () => pick(['x', 'yy', 'héllo', null]));
+    const report = validateTable(
+      new Table({
+        a: vectorFromArray(a, new Float64()),
+        b: vectorFromArray(b, new Int32()),
+        c: vectorFromArray(c, new Dictionary(new Utf8(), new Int32())),
+        s: vectorFromArray(s, new Utf8())
+      })
+    );
+    // −0 is 0, and NaN is missing like null.
+    const cell = (v: number | string | null): string =>
+      v === null || (typeof v === 'number' && Number.isNaN(v)) ? 'missing' : String(v === 0 ? 0 : v);
+    const first = new Map<string, number>();
+    const examples: Array<[number, number]> = [];
+    let duplicates = 0;
+    for (let r = 0; r < rows; r++) {
+      const key = [a[r], b[r], c[r], s[r]].map((v) => cell(v ?? null)).join('|');
+      const earlier = first.get(key);
+      if (earlier === undefined) first.set(key, r);
+      else {
+        duplicates++;
+        if (examples.length < 5) examples.push([r, earlier]);
+      }
+    }
+    expect(duplicates).toBeGreaterThan(0);
+    expect(find(report, 'duplicate_rows')).toMatchObject({
+      value: duplicates,
+      details: { exampleRows: examples.map(([r]) => r), firstRows: examples.map(([, e]) => e) }
+    });
+  });
+
+  it('measures how well a feature with few values maps to the classes as counting would', () => {
+    const rows = 3000;
+    const feature = Array.from({ length: rows }, () => (random() < 0.02 ? null : Math.floor(random() * 10)));
+    const label = feature.map((v) =>
+      random() < 0.01 ? pick(['a', 'b', 'c']) : v === null || v < 4 ? 'a' : v < 8 ? 'b' : 'c'
+    );
+    const report = validateTable(
+      new Table({
+        v: vectorFromArray(feature, new Float64()),
+        label: vectorFromArray(label, new Dictionary(new Utf8(), new Int32()))
+      }),
+      { target: 'label' }
+    );
+    const table = new Map<number, Map<string, number>>();
+    feature.forEach((v, r) => {
+      if (v === null) return;
+      const perClass = table.get(v) ?? new Map<string, number>();
+      perClass.set(label[r] ?? '', (perClass.get(label[r] ?? '') ?? 0) + 1);
+      table.set(v, perClass);
+    });
+    const used = feature.filter((v) => v !== null).length;
+    const correct = [...table.values()].reduce((sum, perClass) => sum + Math.max(...perClass.values()), 0);
+    expect(find(report, 'likely_leakage', 'v')).toMatchObject({
+      value: correct / used,
+      details: { method: 'mapping', rows: used }
+    });
   });
 });

@@ -9,8 +9,9 @@
 import type { Table } from 'apache-arrow';
 import { z } from 'zod';
 import {
-  correlations,
   isNumericType,
+  lowerBoundFinder,
+  pearson,
   quantile,
   readColumn,
   rowKeys,
@@ -20,6 +21,7 @@ import {
   type NumberColumn
 } from './column-stats';
 import { profileColumns, targetTask, type ColumnProfile } from './profile';
+import { sortNumbers } from './sort-numbers';
 
 import type { ColumnRole } from '../records';
 
@@ -359,12 +361,13 @@ function looksLikeIdentifier(profile: ColumnProfile): boolean {
   return discrete && present >= LEAKAGE_MIN_ROWS && profile.distinct === present;
 }
 
+/** The words of `NaN` as a `Float64Array` stores it, in memory order. */
+const CANONICAL_NAN = new Uint32Array(Float64Array.of(Number.NaN).buffer);
+
 /** Hashes every row over the columns added and counts rows equal to an earlier one. */
 class DuplicateRows {
   private readonly h1: Uint32Array;
   private readonly h2: Uint32Array;
-  private readonly scratch = new Float64Array(1);
-  private readonly words = new Uint32Array(this.scratch.buffer);
   constructor(private readonly rows: number) {
     this.h1 = new Uint32Array(rows).fill(0x811c9dc5);
     this.h2 = new Uint32Array(rows).fill(0x9747b28c);
@@ -372,13 +375,21 @@ class DuplicateRows {
 
   /** Adds a column's `rowKeys`. */
   add(keys: Float64Array): void {
-    const { h1, h2, scratch, words } = this;
+    const { h1, h2 } = this;
+    // The keys' own bits, two 32-bit words per key in memory order.
+    const words = new Uint32Array(keys.buffer, keys.byteOffset, 2 * keys.length);
     for (let r = 0; r < this.rows; r++) {
       const key = keys[r] ?? Number.NaN;
+      let lo = words[2 * r] ?? 0;
+      let hi = words[2 * r + 1] ?? 0;
       // One NaN pattern for every missing cell, and +0 for −0.
-      scratch[0] = Number.isNaN(key) ? Number.NaN : key + 0;
-      const lo = words[0] ?? 0;
-      const hi = words[1] ?? 0;
+      if (key !== key) {
+        lo = CANONICAL_NAN[0] as number;
+        hi = CANONICAL_NAN[1] as number;
+      } else if (key === 0) {
+        lo = 0;
+        hi = 0;
+      }
       h1[r] = Math.imul(Math.imul((h1[r] ?? 0) ^ lo, 0x01000193) ^ hi, 0x85ebca6b);
       const b = Math.imul(((h2[r] ?? 0) ^ hi) + lo, 0x5bd1e995);
       h2[r] = b ^ (b >>> 13);
@@ -389,7 +400,7 @@ class DuplicateRows {
     const { rows, h1, h2 } = this;
     const hashes = new Float64Array(rows);
     for (let r = 0; r < rows; r++) hashes[r] = (h1[r] ?? 0) * 2_097_152 + ((h2[r] ?? 0) >>> 11);
-    const sorted = hashes.slice().sort();
+    const sorted = sortNumbers(hashes.slice());
     let duplicates = 0;
     for (let i = 1; i < rows; i++) if (sorted[i] === sorted[i - 1]) duplicates++;
     if (duplicates === 0) return [];
@@ -497,12 +508,12 @@ export class TargetCheck {
     ) {
       return null;
     }
-    const { r, n } = correlations(
-      [feature.values, data.values],
-      [profile.stats?.mean ?? 0, target.stats?.mean ?? 0]
+    const { r: rho, n: rows } = pearson(
+      feature.values,
+      data.values,
+      profile.stats?.mean ?? 0,
+      target.stats?.mean ?? 0
     );
-    const rho = r[0]?.[1] ?? Number.NaN;
-    const rows = n[0]?.[1] ?? 0;
     if (rows < LEAKAGE_MIN_ROWS || !(Math.abs(rho) >= LEAKAGE_CORRELATION)) return null;
     return {
       code: 'likely_leakage',
@@ -549,54 +560,64 @@ function mappingAccuracy(
   classCount: number
 ): { accuracy: number; baseline: number; rows: number } | null {
   if (profile.type === 'text' || profile.type === 'identifier') return null;
-  let levels: Int32Array;
+  let table: Int32Array;
   let levelCount: number;
-  if (column.storage === 'number') {
-    levels = new Int32Array(column.length).fill(-1);
+  if (column.storage === 'number' && profile.distinct > LEAKAGE_BINS) {
     const values = column.values;
-    if (profile.distinct > LEAKAGE_BINS) {
-      const cuts = quantileCuts(values, profile.count - profile.missing);
-      levelCount = cuts.length + 1;
-      for (let i = 0; i < values.length; i++) {
-        const x = values[i] ?? Number.NaN;
-        if (Number.isNaN(x)) continue;
-        let lo = 0;
-        let hi = cuts.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if ((cuts[mid] ?? 0) < x) lo = mid + 1;
-          else hi = mid;
-        }
-        levels[i] = lo;
-      }
-    } else {
-      const levelOf = new Map<number, number>();
-      for (let i = 0; i < values.length; i++) {
-        const x = values[i] ?? Number.NaN;
-        if (Number.isNaN(x)) continue;
-        let level = levelOf.get(x);
-        if (level === undefined) levelOf.set(x, (level = levelOf.size));
-        levels[i] = level;
-      }
-      levelCount = levelOf.size;
+    const cuts = quantileCuts(values, profile.count - profile.missing);
+    levelCount = cuts.length + 1;
+    const levelOf = lowerBoundFinder(cuts);
+    table = new Int32Array(levelCount * classCount);
+    // Each row is counted in its bin as the bin is found, with no array of bins in between.
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i] as number;
+      const c = classCodes[i] ?? -1;
+      if (x !== x || c < 0) continue; // only NaN differs from itself
+      const cell = levelOf(x) * classCount + c;
+      table[cell] = (table[cell] as number) + 1;
     }
   } else {
-    // Too many values for a mapping to generalise: skip before counting them.
-    if (profile.distinct * LEAKAGE_ROWS_PER_LEVEL > profile.count - profile.missing) return null;
-    const top = topLevels(column, Number.MAX_SAFE_INTEGER);
-    levels = top.codes;
-    levelCount = top.labels.length;
+    let levels: Int32Array;
+    if (column.storage === 'number') {
+      levels = new Int32Array(column.length).fill(-1);
+      const values = column.values;
+      // Levels in order of first appearance. A list this short is searched faster than a Map is
+      // looked up; the Map takes over should the profile have undercounted the values.
+      const seen: number[] = [];
+      let levelOf: Map<number, number> | null = null;
+      for (let i = 0; i < values.length; i++) {
+        const x = values[i] as number;
+        if (x !== x) continue;
+        let level = levelOf ? (levelOf.get(x) ?? -1) : seen.indexOf(x);
+        if (level < 0) {
+          level = seen.push(x) - 1;
+          levelOf?.set(x, level);
+          if (!levelOf && seen.length > 4 * LEAKAGE_BINS) levelOf = new Map(seen.map((v, j) => [v, j]));
+        }
+        levels[i] = level;
+      }
+      levelCount = seen.length;
+    } else {
+      // Too many values for a mapping to generalise: skip before counting them.
+      if (profile.distinct * LEAKAGE_ROWS_PER_LEVEL > profile.count - profile.missing) return null;
+      const top = topLevels(column, Number.MAX_SAFE_INTEGER);
+      levels = top.codes;
+      levelCount = top.labels.length;
+    }
+    table = new Int32Array(levelCount * classCount);
+    for (let i = 0; i < levels.length; i++) {
+      const level = levels[i] ?? -1;
+      const c = classCodes[i] ?? -1;
+      if (level < 0 || c < 0) continue;
+      table[level * classCount + c] = (table[level * classCount + c] ?? 0) + 1;
+    }
   }
-  const table = new Int32Array(levelCount * classCount);
   const perClass = new Int32Array(classCount);
   let rows = 0;
-  for (let i = 0; i < levels.length; i++) {
-    const level = levels[i] ?? -1;
-    const c = classCodes[i] ?? -1;
-    if (level < 0 || c < 0) continue;
-    table[level * classCount + c] = (table[level * classCount + c] ?? 0) + 1;
-    perClass[c] = (perClass[c] ?? 0) + 1;
-    rows++;
+  for (let cell = 0; cell < table.length; cell++) {
+    const n = table[cell] as number;
+    perClass[cell % classCount] = (perClass[cell % classCount] as number) + n;
+    rows += n;
   }
   if (rows < LEAKAGE_MIN_ROWS) return null;
   let used = 0;
