@@ -28,7 +28,6 @@ import {
   moments,
   quantile,
   readColumn,
-  seededRandom,
   sortedPresent,
   topLevels,
   topNumbers,
@@ -36,6 +35,7 @@ import {
   type NumberColumn,
   type StringColumn
 } from './column-stats';
+import { seededRandom } from '../pipeline/split';
 
 const schema = (name: string, type: ColumnSchema['type']): ColumnSchema => ({ name, type, missing: 0 });
 
@@ -480,25 +480,6 @@ describe('fast paths against straightforward references on random data', () => {
         expect(r[i]?.[j]).toBeCloseTo(cov / Math.sqrt(vx * vy), 10);
         expect(r[j]?.[i]).toBe(r[i]?.[j]);
       }
-    }
-  });
-
-  it('keeps the mulberry32 sequence of a seed', () => {
-    /** mulberry32 as published, its state a plain number. */
-    function mulberry32(seed: number): () => number {
-      let a = seed >>> 0;
-      return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-      };
-    }
-    for (const seed of [0, 1, 7, -3, 2 ** 31 + 5, 123_456_789]) {
-      const ours = seededRandom(seed);
-      const reference = mulberry32(seed);
-      for (let i = 0; i < 2000; i++) expect(ours()).toBe(reference());
     }
   });
 

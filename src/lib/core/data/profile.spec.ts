@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ColumnSchema } from '../records';
 import { buildTable } from './arrow';
 import { wideTable } from './fixtures/profile/wide-table';
-import { binOf, quantile, seededRandom } from './column-stats';
+import { seededRandom } from '../pipeline/split';
+import { binOf, quantile } from './column-stats';
 import {
   BOX_SAMPLE,
   datasetProfileSchema,

@@ -29,8 +29,6 @@ import {
   numberLabel,
   pearson,
   readColumn,
-  mulberry32,
-  mulberry32Step,
   sortedPresent,
   type BoxStats,
   topLevels,
@@ -42,6 +40,7 @@ import {
   type StringColumn,
   upperBound
 } from './column-stats';
+import { mulberry32, mulberry32Step } from '../pipeline/split';
 import { SortScratch } from './sort-numbers';
 
 const count = z.number().int().nonnegative();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from './column-stats';
+import { seededRandom } from '../pipeline/split';
 import { SortScratch, sortNumbers } from './sort-numbers';
 
 const DAY_MS = 86_400_000;

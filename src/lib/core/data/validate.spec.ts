@@ -3,7 +3,7 @@ import { Dictionary, Float64, Int32, Table, Utf8, vectorFromArray } from 'apache
 import { describe, expect, it } from 'vitest';
 import type { ColumnSchema } from '../records';
 import { buildTable } from './arrow';
-import { seededRandom } from './column-stats';
+import { seededRandom } from '../pipeline/split';
 import { inferSchema } from './infer';
 import { profileTable } from './profile';
 import { validateTable, validationReportSchema, type Finding, type ValidationReport } from './validate';

@@ -2,6 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom, splitIndices } from './split';
 
 describe('seededRandom', () => {
+  it('keeps the mulberry32 sequence of a seed', () => {
+    /** mulberry32 as published, its state a plain number. */
+    function mulberry32(seed: number): () => number {
+      let a = seed >>> 0;
+      return () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+      };
+    }
+    for (const seed of [0, 1, 7, -3, 2 ** 31 + 5, 123_456_789]) {
+      const ours = seededRandom(seed);
+      const reference = mulberry32(seed);
+      for (let i = 0; i < 2000; i++) expect(ours()).toBe(reference());
+    }
+  });
+
   it('repeats for a seed, differs between seeds and stays in [0, 1)', () => {
     const a = seededRandom(42);
     const b = seededRandom(42);

@@ -5,17 +5,33 @@
 import { LatheError } from '../errors';
 
 /**
- * mulberry32: a small 32-bit PRNG, fast and well distributed enough for shuffling (not for
+ * mulberry32's next state (it adds a constant): loops that draw a number per row keep the state in
+ * a local variable with this and `mulberry32`, rather than call a closure. The constants are written
+ * out so that the compiled loop holds them, not a load from the module.
+ */
+export function mulberry32Step(state: number): number {
+  return (state + 0x6d2b79f5) >>> 0;
+}
+
+/** mulberry32's number in [0, 1) for a state (after its step): what `seededRandom` returns. */
+export function mulberry32(state: number): number {
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+}
+
+/**
+ * mulberry32: a small 32-bit PRNG, fast and well distributed enough for shuffling and sampling (not for
  * cryptography). Returns numbers in [0, 1). Any number is accepted as a seed; it is taken mod 2^32.
  */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
+  // The state lives in a typed array: a 32-bit number in a closure variable would be boxed on every
+  // call, and sampling a million rows calls this a million times. The store wraps it modulo 2³².
+  const state = Uint32Array.of(seed >>> 0);
   return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    state[0] = mulberry32Step(state[0] as number);
+    return mulberry32(state[0] as number);
   };
 }
 
