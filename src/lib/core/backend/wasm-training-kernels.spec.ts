@@ -5,7 +5,11 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { modelSpec, trainingSpec } from '../models/model-spec';
+import { buildNetwork, readParams } from '../models/network';
 import { createOptimizer } from '../models/optimizers';
+import { stripeImages } from '../models/test-data';
+import { fitNetwork } from '../models/trainer';
 import { FUSED_ADAM_STEP } from './fused-kernels';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
@@ -169,5 +173,56 @@ describe('wasm training kernels', () => {
       }
       return out;
     });
+  });
+
+  it('trains a strided CNN with batch norm to the weights the cpu backend reaches', async () => {
+    const { pixels, labels } = stripeImages(40, 5);
+    const train = async (backend: string) => {
+      await tf.setBackend(backend);
+      const network = buildNetwork(
+        modelSpec.parse({
+          kind: 'cnn',
+          layers: [
+            { kind: 'conv2d', filters: 4, kernelSize: 3, stride: 2, padding: 'same' },
+            { kind: 'batch_norm' },
+            { kind: 'conv2d', filters: 6, kernelSize: 2 },
+            { kind: 'max_pool2d', size: 2 },
+            { kind: 'flatten' },
+            { kind: 'dense', units: 5, activation: 'relu' }
+          ]
+        }),
+        { inputShape: [8, 8, 1], outputUnits: 2 },
+        11
+      );
+      const xTrain = tf.tensor4d(pixels, [40, 8, 8, 1]);
+      await fitNetwork(
+        network,
+        {
+          task: 'classification',
+          classes: 2,
+          xTrain,
+          yTrain: labels,
+          xValidation: null,
+          yValidation: null,
+          targetScale: { mean: 0, std: 1 },
+          classWeights: null
+        },
+        trainingSpec.parse({ epochs: 3, batchSize: 8, optimizer: { kind: 'adamw', learningRate: 0.01 } }),
+        1,
+        { yieldToEventLoop: () => Promise.resolve() }
+      );
+      const params = await readParams(network);
+      network.dispose();
+      xTrain.dispose();
+      return params;
+    };
+    const onWasm = await train('wasm');
+    const onCpu = await train('cpu');
+    await tf.setBackend('wasm');
+    expect([...onWasm.keys()]).toEqual([...onCpu.keys()]);
+    for (const [name, values] of onWasm) {
+      const reference = onCpu.get(name) as Float32Array;
+      values.forEach((v, i) => expect(Math.abs(v - (reference[i] ?? NaN))).toBeLessThan(1e-3));
+    }
   });
 });
