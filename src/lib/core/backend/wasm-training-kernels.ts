@@ -5,20 +5,20 @@
  * - BatchMatMul with `transposeA`/`transposeB` (both halves of every dense layer's gradient) skips
  *   XNNPACK: 1.5–2 GFLOP/s against 12–26 without the flags. The override transposes the operand with
  *   wasm's Transpose kernel and multiplies without flags.
- * - Conv2DBackpropFilter does not exist. The filter gradient is itself a convolution: with the batch as
- *   the channel axis, the input (`[C, H, W, N]`) convolved with the output gradient (`[OH, OW, N, CO]`,
- *   dilated by the stride) gives `[C, KH, KW, CO]`. So it runs on XNNPACK's Conv2D, strides included.
+ * - Conv2DBackpropFilter does not exist. The filter gradient is itself a convolution of the input with
+ *   the output gradient, with the batch as the channel axis, so it runs on XNNPACK's Conv2D (strides as
+ *   dilations). XNNPACK repacks a filter on every call, so the smaller of the two plays the filter.
  * - Conv2DBackpropInput is a plain loop. For stride 1 the input gradient is the output gradient convolved
  *   with the filter flipped in space and with in/out channels swapped, on XNNPACK.
+ * - Sum over leading axes (a bias's gradient) transposes first; XNNPACK's average pool does it in place.
+ * - Identity copies, and tfjs clones every tensor it keeps for the backward pass; it now shares.
  * - Adam's step is about fifteen elementwise ops per parameter, each a kernel call; `FUSED_ADAM_STEP`
  *   (fused-kernels.ts) does it in one loop.
- * - Identity copies (tfjs clones every tensor it keeps for the backward pass), MaxPoolGrad, GatherV2
- *   and Sum over leading axes (a bias's gradient) are generic loops or copies; UnsortedSegmentSum (the gradient of a gather, which
- *   embeddings need) does not exist. These are written here as loops over the wasm heap, which V8
- *   compiles to tight code.
+ * - MaxPoolGrad and GatherV2 are generic loops, and UnsortedSegmentSum (the gradient of a gather, which
+ *   embeddings need) does not exist: these are loops over the wasm heap here.
  *
- * Each replacement keeps the exact semantics of the tfjs cpu backend (the spec compares them), and falls
- * back to the original kernel for cases it does not cover (other data formats, dilated convolutions).
+ * Each replacement keeps the semantics of the tfjs cpu backend (the spec compares them), and falls back
+ * to the original kernel for cases it does not cover (other data formats, dilated convolutions).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { FUSED_ADAM_STEP, type FusedAdamAttrs } from './fused-kernels';
@@ -42,7 +42,7 @@ type MultiKernel = (args: KernelArgs) => Info[];
 
 const registered = new Set<string>();
 
-/** The wasm backend's own kernel `name`, as registered before any override. */
+/** The wasm kernel `name` as registered now (an override here passes the cases it leaves through). */
 function original(name: string): Kernel {
   const config = tf.getKernel(name, 'wasm');
   if (!config) throw new Error(`tfjs-backend-wasm has no ${name} kernel.`);
