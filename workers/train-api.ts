@@ -5,6 +5,7 @@
  */
 import type { BackendChoice, BackendProbe } from '../src/lib/core/backend/choose-backend';
 import type { BackendName, MetricPoint, RunEnvironment, RunSpec } from '../src/lib/core/records';
+import type { EpochReport } from '../src/lib/core/models/trainer';
 
 export interface ProbeOptions {
   /** Measure again even when this browser, adapter and tfjs version already have cached timings. */
@@ -38,19 +39,7 @@ export interface TrainRequest {
 
 export type TrainEvent =
   | { type: 'backend'; env: RunEnvironment }
-  | {
-      type: 'epoch';
-      epoch: number;
-      epochs: number;
-      loss: number;
-      /** Null when the held-out split is empty. */
-      valLoss: number | null;
-      /** Validation metrics after this epoch: accuracy and log_loss, or rmse, mae and r2. */
-      metrics: Record<string, number>;
-      learningRate: number;
-      /** Wall time of this epoch's batches and evaluation. */
-      durationMs: number;
-    }
+  | ({ type: 'epoch' } & EpochReport)
   | { type: 'batch'; epoch: number; batch: number; batches: number }
   /** Work after the epochs (evaluation, importance, cross-validation folds). */
   | { type: 'phase'; message: string }

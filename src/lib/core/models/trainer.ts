@@ -28,6 +28,7 @@ export interface EpochReport {
   /** Validation metrics after this epoch: accuracy and log_loss, or rmse, mae and r2. */
   metrics: Record<string, number>;
   learningRate: number;
+  /** Wall time of this epoch's batches and evaluation. */
   durationMs: number;
 }
 
