@@ -13,6 +13,32 @@ test('a run can be cancelled while it trains', async ({ page }) => {
   await expect(page.getByTestId('run-list')).toContainText('cancelled');
 });
 
+test('runs wait in a queue, and a waiting run can be cancelled from the Runs page', async ({ page }) => {
+  const studio = new Studio(page);
+  await studio.importSample('Iris');
+  await studio.train({ target: 'species', epochs: 1000, batchSize: 2 });
+  await expect(page.getByRole('progressbar', { name: /Epoch \d+ of 1000/ })).toBeVisible();
+  // Back to the dataset in the same tab (client-side: a reload would interrupt the run) for a second run.
+  await page.goBack();
+  await studio.train({ target: 'species', epochs: 5 });
+  await page.getByRole('link', { name: 'Runs' }).click();
+
+  const queue = page.getByTestId('run-queue');
+  await expect(queue.locator('li.running')).toHaveCount(1);
+  await expect(queue).toContainText('Waiting: number 1 in the queue');
+  await queue
+    .locator('li:not(.running)')
+    .getByRole('button', { name: /^Cancel/ })
+    .click();
+  await expect(queue).not.toContainText('Waiting');
+  await expect(queue.locator('li.running')).toHaveCount(1);
+
+  await queue.getByRole('button', { name: /^Cancel/ }).click();
+  await expect(queue).toHaveCount(0);
+  await expect(page.getByTestId('run-list')).not.toContainText(/running|queued/);
+  await expect(page.getByTestId('run-list')).toContainText('cancelled');
+});
+
 test.describe('with the network intercepted', () => {
   // A service worker would answer the worker script from its cache, past the route below.
   test.use({ serviceWorkers: 'block' });

@@ -66,8 +66,18 @@ export function preflightRun(versionId: string, spec: RunSpec): Promise<Prefligh
   return getDataWorker().preflight(versionId, spec);
 }
 
+/** Runs whose turn in the queue has come (`execute` began). */
+const started = new Set<string>();
+
 export function cancelRun(runId: string): void {
-  controllers.get(runId)?.abort();
+  const controller = controllers.get(runId);
+  if (!controller || controller.signal.aborted) return;
+  controller.abort();
+  // A run still waiting its turn is cancelled now, not when the runs before it end; its turn then
+  // finds it aborted and does nothing.
+  if (!started.has(runId)) {
+    void finish(runId, { status: 'cancelled', finishedAt: Date.now(), error: null });
+  }
 }
 
 /** Holds a training run after its current batch, or lets it go on. */
@@ -79,10 +89,11 @@ export async function setRunPaused(runId: string, paused: boolean): Promise<void
 
 async function execute(run: Run, signal: AbortSignal, resume: boolean): Promise<void> {
   if (signal.aborted) {
-    await finish(run.id, { status: 'cancelled', finishedAt: Date.now(), error: null });
+    // `cancelRun` has already marked it cancelled.
     controllers.delete(run.id);
     return;
   }
+  started.add(run.id);
   const startedAt = run.startedAt ?? Date.now();
   await updateRun(run.id, { status: 'running', startedAt });
   runManager.update(run.id, { status: 'running', startedAt: Date.now() });
@@ -117,6 +128,7 @@ async function execute(run: Run, signal: AbortSignal, resume: boolean): Promise<
     runManager.update(run.id, { error: message });
   } finally {
     controllers.delete(run.id);
+    started.delete(run.id);
   }
 }
 
