@@ -648,9 +648,11 @@ export const trainWorkerApi: TrainWorkerApi = {
   async cancel(runId) {
     if (active.has(runId)) cancelled.add(runId);
     paused.get(runId)?.release();
+    if (!active.has(runId)) paused.delete(runId);
   },
   async setPaused(runId, pause) {
-    if (!active.has(runId)) return;
+    // Kept even for a run this worker has not started yet: its first batch then waits. `train` and
+    // `cancel` clear it.
     if (pause && !paused.has(runId)) {
       let release: () => void = () => undefined;
       const resume = new Promise<void>((resolve) => (release = resolve));
