@@ -89,7 +89,9 @@ test('a training run can be paused and resumed', async ({ page }) => {
   await studio.importSample('Iris');
   await studio.train({ target: 'species', epochs: 1000, batchSize: 2, model: 'mlp' });
   await page.getByTestId('pause-run').click();
-  await expect(page.getByRole('progressbar', { name: /^Paused · Epoch \d+ of 1000/ })).toBeVisible();
+  await expect(page.getByTestId('resume-run')).toBeVisible();
+  // The accessible-name assertion prints the label it saw when it fails.
+  await expect(page.getByRole('progressbar')).toHaveAccessibleName(/^Paused · Epoch \d+ of 1000/);
   await page.getByTestId('resume-run').click();
   await expect(page.getByTestId('pause-run')).toBeVisible();
   await page.getByTestId('cancel-run').click();

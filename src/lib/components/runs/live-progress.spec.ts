@@ -58,4 +58,13 @@ describe('describeProgress', () => {
       'Evaluating on the held-out rows'
     );
   });
+
+  it('says a run paused during preprocessing is paused, not only the phase', () => {
+    const p = describeProgress(
+      live({ paused: true, phase: 'Fitting the preprocessing on the training rows' }),
+      0
+    );
+    expect(p.label).toBe('Paused · Fitting the preprocessing on the training rows');
+    expect(p.detail).toBe('paused');
+  });
 });

@@ -22,7 +22,12 @@ export function describeProgress(run: LiveRun, now: number, position: number | n
       detail: ''
     };
   }
-  if (run.phase !== null) return { value: null, label: run.phase, detail: '' };
+  if (run.phase !== null) {
+    // A pause asked for during preprocessing holds once it is done, before the first batch.
+    return run.paused
+      ? { value: null, label: `Paused · ${run.phase}`, detail: 'paused' }
+      : { value: null, label: run.phase, detail: '' };
+  }
   const current = Math.min(run.epoch + 1, run.epochs);
   const batch = run.batches > 0 ? ` · batch ${run.batch} of ${run.batches}` : '';
   const label = `${run.paused ? 'Paused · ' : ''}Epoch ${current} of ${run.epochs}${batch}`;

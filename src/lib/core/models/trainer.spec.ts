@@ -251,6 +251,27 @@ describe('fitNetwork', () => {
     network.dispose();
   });
 
+  it('announces batch 0 and waits on a pause before the first batch', async () => {
+    const network = mlp();
+    const events: Array<{ epoch: number; batch: number; batches: number }> = [];
+    const seenAtWait: number[] = [];
+    const outcome = await fitNetwork(network, data(), training({ epochs: 3, batchSize: 16 }), 1, {
+      yieldToEventLoop: immediate,
+      batchEventIntervalMs: 0,
+      onBatch: (report) => events.push(report),
+      waitWhilePaused: async () => {
+        seenAtWait.push(events.length);
+      },
+      isCancelled: () => seenAtWait.length >= 2
+    });
+    expect(events[0]).toEqual({ epoch: 1, batch: 0, batches: expect.any(Number) });
+    expect(events[0]!.batches).toBeGreaterThan(1);
+    // The first wait comes after the announcement and before any batch has trained.
+    expect(seenAtWait).toEqual([1, 2]);
+    expect(outcome.status).toBe('cancelled');
+    network.dispose();
+  });
+
   it('trains a small convolutional network on stripe images', async () => {
     const { pixels, labels } = stripeImages(80, 2);
     const network = buildNetwork(

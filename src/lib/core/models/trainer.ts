@@ -275,6 +275,11 @@ export async function fitNetwork(
     let stoppedEarly = false;
     let epochsCompleted = resume?.epoch ?? 0;
 
+    // Training proper starts: batch 0 tells the page (which clears the preprocessing phase it shows),
+    // and a pause asked for during preprocessing holds here, before any weights change.
+    hooks.onBatch?.({ epoch: epochsCompleted + 1, batch: 0, batches: Math.ceil(trainRows / batchSize) });
+    if (hooks.waitWhilePaused) await hooks.waitWhilePaused();
+
     for (
       let epoch = epochsCompleted + 1;
       epoch <= epochs && status === 'completed' && !stoppedEarly;
