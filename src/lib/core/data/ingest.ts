@@ -16,10 +16,12 @@
 import { LatheError } from '../errors';
 import type { ColumnSchema } from '../records';
 import type { ArrowChunk } from './arrow';
+import type { ChunkWriter } from './chunk-writer';
 import { CsvParser, type CsvDelimiter } from './csv';
 import { ENCODING_SAMPLE_BYTES, detectEncoding, encodingLabel, type TextEncodingName } from './encoding';
 import { detectFormat, type DatasetFormat } from './formats';
 import {
+  MAX_PENDING_CHUNKS,
   TableEncoder,
   TableRestartError,
   type ColumnHint,
@@ -64,6 +66,8 @@ export interface IngestOptions {
   delimiter?: CsvDelimiter;
   /** Text formats: skip encoding detection. */
   encoding?: TextEncodingName;
+  /** Makes the writer of each table's chunks (one per pass); a `LocalChunkWriter` when not given. */
+  chunkWriter?: () => ChunkWriter;
 }
 
 export interface IngestReport {
@@ -186,7 +190,10 @@ export class IngestContext {
     hints: ReadonlyMap<string, ColumnHint>,
     canRestart: boolean
   ): TableEncoder {
+    // A restarted pass drops the encoder of the one before.
+    this.closeEncoder();
     this.encoder = new TableEncoder(names, {
+      ...(this.options.chunkWriter ? { writer: this.options.chunkWriter() } : {}),
       fileName: this.fileName,
       hints,
       canRestart,
@@ -194,6 +201,20 @@ export class IngestContext {
       sampleRows: this.options.sampleRows
     });
     return this.encoder;
+  }
+
+  /** Frees the current encoder's chunk writer. */
+  closeEncoder(): void {
+    this.encoder?.close();
+  }
+
+  /** Runs the import, freeing the chunk writer however it ends. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } finally {
+      this.closeEncoder();
+    }
   }
 
   /** Finishes the encoder into a result: hashes, preview, warnings about empty and malformed columns. */
@@ -568,6 +589,8 @@ async function readCsv(
   for await (const piece of decodeUtf8(ctx, ctx.pieces(stream), state, text)) {
     parser.pushBytes(piece);
     ctx.progress();
+    // A chunk writer on another worker may lag behind; the file is not read faster than it writes.
+    if (encoder && encoder.pending > MAX_PENDING_CHUNKS) await encoder.settle();
   }
   parser.end();
   encoder ??= ctx.newEncoder(parser.header ?? [], state.hints, state.canRestart);
@@ -587,7 +610,9 @@ export async function ingestCsv(
 ): Promise<IngestResult> {
   const ctx = new IngestContext(options);
   ctx.checkCancelled();
-  return withRestarts(ctx, false, options.encoding, (state) => readCsv(ctx, stream, state, 'csv'));
+  return ctx.run(() =>
+    withRestarts(ctx, false, options.encoding, (state) => readCsv(ctx, stream, state, 'csv'))
+  );
 }
 
 /** Imports any supported file: see the module comment. Throws `IngestError`, `CsvError` or `IngestCancelledError`. */
@@ -603,6 +628,11 @@ export async function ingestSource(
   };
   const ctx = new IngestContext(opts);
   ctx.checkCancelled();
+  return ctx.run(() => ingestWith(ctx, source));
+}
+
+async function ingestWith(ctx: IngestContext, source: IngestSource): Promise<IngestResult> {
+  const opts = ctx.options;
   const first = await peek(readPieces(source.stream(), opts.signal), 4096);
   const detected = detectFormat(first.head, opts.fileName);
   const notes = detected.note ? [detected.note] : [];
@@ -706,8 +736,10 @@ export async function ingestImageFolder(
   const ctx = new IngestContext(opts);
   ctx.checkCancelled();
   const { readImageFolder } = await import('./images');
-  return readImageFolder(
-    ctx,
-    files.map((f) => ({ path: f.path, read: () => f.file.arrayBuffer() }))
+  return ctx.run(() =>
+    readImageFolder(
+      ctx,
+      files.map((f) => ({ path: f.path, read: () => f.file.arrayBuffer() }))
+    )
   );
 }

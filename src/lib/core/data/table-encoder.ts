@@ -23,35 +23,29 @@
  * A key first seen after the sample (NDJSON) adds a text column, missing in the rows before it.
  */
 import {
-  Bool,
-  DateMillisecond,
-  Dictionary,
-  Field,
   Float64,
-  Int32,
-  RecordBatch,
   Schema,
-  Struct,
-  Table,
+  type Field,
   TimestampMillisecond,
   Utf8,
   makeData,
   tableFromIPC,
-  tableToIPC,
-  vectorFromArray,
   type Data,
-  type DataType,
-  type Vector
+  type DataType
 } from 'apache-arrow';
 import { sha256Hex } from '../hash';
 import type { ColumnSchema, ColumnType } from '../records';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS, contentHashOf, type ArrowChunk } from './arrow';
 import {
-  DEFAULT_CHUNK_BYTES,
-  DEFAULT_CHUNK_ROWS,
-  LATHE_TYPE_KEY,
-  contentHashOf,
-  type ArrowChunk
-} from './arrow';
+  LocalChunkWriter,
+  bitmapOf,
+  fieldOf,
+  serialize,
+  type ChunkWriter,
+  type ColumnBuffers,
+  type Storage,
+  type WrittenChunk
+} from './chunk-writer';
 import type { CsvByteBatch } from './csv';
 import {
   MALFORMED_EXAMPLES,
@@ -62,7 +56,7 @@ import {
   parseIsoDateBytes,
   parseIsoDateTime
 } from './infer';
-import { DistinctCounter } from './column-stats';
+import type { DistinctCount } from './column-stats';
 import {
   ByteSet,
   Utf8Buffer,
@@ -93,6 +87,8 @@ export interface TableEncoderOptions {
   hints?: ReadonlyMap<string, ColumnHint>;
   /** The source can be read again, so a column that turns out not to be typed restarts the import. */
   canRestart?: boolean;
+  /** Writes the full chunks (a `LocalChunkWriter` unless given); the encoder closes it. */
+  writer?: ChunkWriter;
 }
 
 /** A malformed cell: `row` is the 0-based data row, `line` the 1-based line (or record number). */
@@ -133,12 +129,12 @@ export const SAMPLE_ROWS = 10_000;
 export const SAMPLE_BYTES = 4 * 1024 * 1024;
 /** A categorical column with more categories than this is stored as text. */
 export const MAX_STREAM_CATEGORIES = 1000;
+/** Chunks the parser may run ahead of the writer (see `TableEncoder.settle`). */
+export const MAX_PENDING_CHUNKS = 4;
 
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
-
-type Storage = 'int32' | 'float64' | 'bool' | 'date' | 'timestamp' | 'dict' | 'utf8';
 
 interface ColumnState {
   name: string;
@@ -148,12 +144,6 @@ interface ColumnState {
   missing: number;
   malformed: number;
   examples: MalformedCellReport[];
-  /**
-   * Distinct values of the chunks written so far: exact up to 100,000, estimated past that. Numbers
-   * (dates as ms, booleans as 0/1) or the UTF-8 of utf8 storage; undefined for a dictionary column,
-   * whose dictionary counts them.
-   */
-  distinct: DistinctCounter | undefined;
   /** Numbers, booleans (0/1), dates (ms) and dictionary codes of the current chunk's rows. */
   nums: Float64Array;
   valid: Uint8Array;
@@ -234,12 +224,38 @@ export class TableEncoder {
    * while the file is read. Widening rewrites a chunk, and hashes it again.
    */
   private emitted: EmittedChunk[] = [];
+  /** Chunks before this index have been written (see `settle`). */
+  private settled = 0;
+  private readonly writer: ChunkWriter;
   readonly warnings: string[] = [];
 
   constructor(names: readonly string[], options: TableEncoderOptions) {
     this.options = options;
     this.names = [...names];
     this.sample = this.names.map(() => []);
+    this.writer = options.writer ?? new LocalChunkWriter();
+  }
+
+  /** Chunks handed to the writer and not yet known to be written. */
+  get pending(): number {
+    return this.emitted.length - this.settled;
+  }
+
+  /**
+   * Waits until at most `maxPending` chunks are being written, so a writer slower than the parser
+   * (on another worker) cannot pile up chunks in memory. Rejects with a failed write's error.
+   */
+  async settle(maxPending = MAX_PENDING_CHUNKS): Promise<void> {
+    while (this.pending > maxPending) {
+      const next = this.emitted[this.settled];
+      if (next) await next.written;
+      this.settled++;
+    }
+  }
+
+  /** Frees the writer; called after `finish`, or when the import stops without finishing. */
+  close(): void {
+    this.writer.close();
   }
 
   /** Rows pushed so far. */
@@ -276,9 +292,8 @@ export class TableEncoder {
     );
     const state = this.newColumn(name, 'text');
     state.missing = this.rows;
+    // The chunks already written lack it; `finish` adds it to them as missing.
     this.columns.push(state);
-    const index = this.columns.length - 1;
-    this.rewriteEmitted(index, (_old, length) => nullData(length));
   }
 
   push(cells: readonly RawCell[], line: number): void {
@@ -299,33 +314,46 @@ export class TableEncoder {
     this.encodeRow(cells, this.rows - 1, line);
   }
 
-  /** Writes the last chunk, hashes every chunk and names the whole. */
+  /** Writes the last chunk, waits for every chunk to be written and names the whole. */
   async finish(): Promise<EncodedTable> {
     if (this.sample) this.endSample();
     if (this.rowsInChunk > 0) this.emitChunk();
-    this.relabelIdentifiers();
+    const written = await Promise.all(this.emitted.map((e) => e.written));
+    this.settled = this.emitted.length;
+    const distinct = await this.writer.distinct();
+    this.relabelIdentifiers(distinct);
+    const fields = this.columns.map((s, i) => fieldOf(s.name, s.type, s.storage, i));
+    const storages = this.columns.map((s) => s.storage);
     const chunks: ArrowChunk[] = [];
-    for (let i = 0; i < this.emitted.length; i++) {
+    for (let i = 0; i < written.length; i++) {
       const emitted = this.emitted[i];
-      if (!emitted) continue;
-      const { bytes } = emitted;
+      let chunk = written[i];
+      if (!emitted || !chunk) continue;
+      if (!sameLayout(emitted.layout, this.columns)) {
+        chunk = await rewrite(chunk.bytes, emitted.layout, fields, storages);
+      }
+      const { bytes } = chunk;
       const data =
         bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
           ? (bytes.buffer as ArrayBuffer)
           : (bytes.slice().buffer as ArrayBuffer);
       const start = this.chunkStarts[i] ?? 0;
       const end = this.chunkStarts[i + 1] ?? this.rows;
-      chunks.push({ hash: await emitted.hash, rows: end - start, bytes: data.byteLength, data });
+      chunks.push({ hash: chunk.hash, rows: end - start, bytes: data.byteLength, data });
     }
     this.emitted = [];
-    const columns: ColumnSchema[] = this.columns.map((s) => {
+    this.settled = 0;
+    const columns: ColumnSchema[] = this.columns.map((s, i) => {
       const schema: ColumnSchema = { name: s.name, type: s.type, missing: s.missing + s.malformed };
-      if (s.distinct) {
-        const { count, relativeError } = s.distinct.result();
+      if (s.storage === 'dict') {
+        // A categorical column's distinct count is its dictionary's size.
+        schema.distinct = s.dict?.size ?? 0;
+      } else {
+        const { count, relativeError } = distinct[i] ?? { count: 0, relativeError: null };
         // An estimate can overshoot; there are never more distinct values than present ones.
         schema.distinct = Math.min(count, s.present);
         if (relativeError !== null) schema.distinctError = relativeError;
-      } else if (s.dict) schema.distinct = s.dict.size;
+      }
       return schema;
     });
     const malformed = this.columns
@@ -358,8 +386,6 @@ export class TableEncoder {
       missing: 0,
       malformed: 0,
       examples: [],
-      // A categorical column's distinct count is its dictionary's size.
-      distinct: storage === 'dict' ? undefined : new DistinctCounter(),
       nums: new Float64Array(this.chunkRows),
       valid: new Uint8Array(this.chunkRows),
       utf8: storage === 'utf8' ? new Utf8Buffer(this.chunkRows) : undefined,
@@ -749,43 +775,33 @@ export class TableEncoder {
       state.utf8 = utf8;
       state.dict = undefined;
       // The chunks written so far hold these categories; this chunk's rows are counted when it is.
-      state.distinct = new DistinctCounter();
-      for (const value of values) state.distinct.addString(value);
+      this.writer.resetDistinct(index, [...values]);
       this.warnings.push(
         `Column “${state.name}” has more than ${MAX_STREAM_CATEGORIES} distinct values; it is stored as text rather than as categories.`
       );
     }
-    // int32 → float64 and date → timestamp keep their numbers; only the Arrow type changes.
-    this.rewriteEmitted(index, (old, length) => convertData(old, storage, length));
+    // The chunks already written keep the old storage until `finish` converts them: int32 → float64
+    // and date → timestamp keep their numbers, categories become their text.
   }
 
   /** After the whole file: an identifier column that turned out to repeat a value is text. */
-  private relabelIdentifiers(): void {
+  private relabelIdentifiers(distinct: ReadonlyArray<DistinctCount | null>): void {
     this.columns.forEach((state, index) => {
       // Past the exact limit a repeat cannot be told from an estimate's error: it stays an identifier.
-      const distinct = state.distinct;
-      if (state.type !== 'identifier' || !distinct?.exact || distinct.result().count === state.present)
+      const count = distinct[index] ?? { count: 0, relativeError: null };
+      if (state.type !== 'identifier' || count.relativeError !== null || count.count === state.present)
         return;
       state.type = 'text';
-      this.rewriteEmitted(index, (old, length) => old ?? nullData(length));
     });
-  }
-
-  private fieldOf(state: ColumnState, index: number): Field {
-    const metadata = new Map([[LATHE_TYPE_KEY, state.type]]);
-    return new Field(state.name, arrowTypeOf(state.storage, index), true, metadata);
-  }
-
-  private schema(): Schema {
-    return new Schema(this.columns.map((s, i) => this.fieldOf(s, i)));
   }
 
   private emitChunk(): void {
     const length = this.rowsInChunk;
-    for (const state of this.columns) countDistinct(state, length);
-    const schema = this.schema();
-    const children = this.columns.map((state, c) => chunkData(state, schema.fields[c]?.type, length));
-    this.emitted.push(emittedChunk(serialize(schema, children, length)));
+    const columns = this.columns.map((state) => columnBuffers(state, length));
+    const written = this.writer.write(columns, length);
+    // Awaited in `settle` or `finish`; an import that stops before (a restart, a bad row) never does.
+    written.catch(() => undefined);
+    this.emitted.push({ written, layout: this.columns.map(layoutOf) });
     this.chunkStarts.push(this.emittedRows);
     this.emittedRows += length;
     this.rowsInChunk = 0;
@@ -794,25 +810,59 @@ export class TableEncoder {
       state.utf8?.reset();
     }
   }
+}
 
-  /** Re-encodes one column of every chunk already written, with the current schema. */
-  private rewriteEmitted(index: number, convert: (old: Data | undefined, length: number) => Data): void {
-    if (this.emitted.length === 0) return;
-    const schema = this.schema();
-    this.emitted = this.emitted.map(({ bytes }) => {
-      const batch = tableFromIPC(bytes).batches[0];
-      const length = batch?.numRows ?? 0;
-      const children = schema.fields.map((field, c) => {
-        const old = batch?.data.children[c];
-        if (c === index) {
-          const data = convert(old, length);
-          return data.type.typeId === field.type.typeId ? withType(data, field.type) : data;
-        }
-        return old ? withType(old, field.type) : nullData(length);
-      });
-      return emittedChunk(serialize(schema, children, length));
-    });
+/** How a column was written: its storage and its Lathe type. */
+function layoutOf(state: ColumnState): string {
+  return `${state.storage} ${state.type}`;
+}
+
+function sameLayout(layout: readonly string[], columns: readonly ColumnState[]): boolean {
+  return layout.length === columns.length && columns.every((state, c) => layout[c] === layoutOf(state));
+}
+
+/** A copy of the chunk's rows of a column, for the writer to own (the encoder reuses its buffers). */
+function columnBuffers(state: ColumnState, length: number): ColumnBuffers {
+  const column: ColumnBuffers = {
+    name: state.name,
+    type: state.type,
+    storage: state.storage,
+    valid: state.valid.slice(0, length)
+  };
+  if (state.storage === 'utf8') {
+    const utf8 = state.utf8;
+    column.utf8 = utf8
+      ? { bytes: utf8.bytes.slice(0, utf8.end), offsets: utf8.offsets.slice(0, length + 1) }
+      : { bytes: new Uint8Array(0), offsets: new Int32Array(length + 1) };
+  } else {
+    column.nums = state.nums.slice(0, length);
   }
+  if (state.storage === 'dict') column.dictionary = [...(state.dict?.values ?? [])];
+  return column;
+}
+
+/**
+ * A chunk written before some of its columns changed (widened, relabelled, or added after it) in the
+ * final schema: old values converted losslessly, columns it lacks missing.
+ */
+async function rewrite(
+  bytes: Uint8Array,
+  layout: readonly string[],
+  fields: Field[],
+  storages: readonly Storage[]
+): Promise<WrittenChunk> {
+  const batch = tableFromIPC(bytes).batches[0];
+  const length = batch?.numRows ?? 0;
+  const children = fields.map((field, c) => {
+    const old = c < layout.length ? batch?.data.children[c] : undefined;
+    const was = layout[c]?.split(' ')[0];
+    const storage = storages[c];
+    const data =
+      !old || !storage ? nullData(length) : was === storage ? old : convertData(old, storage, length);
+    return data.type.typeId === field.type.typeId ? withType(data, field.type) : data;
+  });
+  const rewritten = serialize(new Schema(fields), children, length);
+  return { bytes: rewritten, hash: await sha256Hex(rewritten) };
 }
 
 /*
@@ -990,159 +1040,10 @@ function fastBooleansOrDates(
   return r;
 }
 
-/** A written chunk and its SHA-256, under way. */
+/** A chunk handed to the writer, and the layout of its columns then. */
 interface EmittedChunk {
-  bytes: Uint8Array;
-  hash: Promise<string>;
-}
-
-function emittedChunk(bytes: Uint8Array): EmittedChunk {
-  const hash = sha256Hex(bytes);
-  // Awaited in `finish`; an import that stops before (a restart, a bad row) leaves it unawaited.
-  hash.catch(() => undefined);
-  return { bytes, hash };
-}
-
-/**
- * Adds the current chunk's values of a column to its distinct count: in one loop a column, after
- * the rows are in, rather than cell by cell while they are parsed.
- */
-function countDistinct(state: ColumnState, length: number): void {
-  const { distinct, valid } = state;
-  if (!distinct || state.storage === 'dict') return;
-  if (state.storage !== 'utf8') distinct.addNumbers(state.nums, valid, length);
-  else if (state.utf8) distinct.addUtf8(state.utf8.bytes, state.utf8.offsets, valid, length);
-}
-
-function arrowTypeOf(storage: Storage, index: number): DataType {
-  switch (storage) {
-    case 'int32':
-      return new Int32();
-    case 'float64':
-      return new Float64();
-    case 'bool':
-      return new Bool();
-    case 'date':
-      return new DateMillisecond();
-    case 'timestamp':
-      return new TimestampMillisecond('UTC');
-    case 'dict':
-      return new Dictionary(new Utf8(), new Int32(), index, false);
-    case 'utf8':
-      return new Utf8();
-  }
-}
-
-function serialize(schema: Schema, children: Data[], length: number): Uint8Array {
-  const struct = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
-  return tableToIPC(new Table([new RecordBatch(schema, struct)]), 'stream');
-}
-
-/** `valid` (0/1 per row) as an Arrow validity bitmap, eight rows a byte. */
-function bitmapOf(valid: Uint8Array, length: number): { nullBitmap: Uint8Array; nullCount: number } {
-  const nullBitmap = new Uint8Array((length + 7) >> 3);
-  return { nullBitmap, nullCount: length - packBits(valid, length, nullBitmap) };
-}
-
-/**
- * Packs `valid` into `bits` and returns how many rows are valid. One loop for every byte, the last
- * one too (rows past `length` read as 0), and nothing after it but the return: code that runs once a
- * chunk, after a long loop V8 compiled on the fly, had no type feedback and deoptimised the function
- * again and again (`--trace-deopt`).
- */
-function packBits(valid: Uint8Array, length: number, bits: Uint8Array): number {
-  let present = 0;
-  for (let b = 0; b < bits.length; b++) {
-    const i = b << 3;
-    const rows = length - i;
-    let byte =
-      (valid[i] ?? 0) |
-      ((valid[i + 1] ?? 0) << 1) |
-      ((valid[i + 2] ?? 0) << 2) |
-      ((valid[i + 3] ?? 0) << 3) |
-      ((valid[i + 4] ?? 0) << 4) |
-      ((valid[i + 5] ?? 0) << 5) |
-      ((valid[i + 6] ?? 0) << 6) |
-      ((valid[i + 7] ?? 0) << 7);
-    if (rows < 8) byte &= (1 << rows) - 1;
-    bits[b] = byte;
-    present += BIT_COUNT[byte] ?? 0;
-  }
-  return present;
-}
-
-/** Set bits of each byte value. */
-const BIT_COUNT = Uint8Array.from({ length: 256 }, (_, b) => {
-  let n = 0;
-  for (let v = b; v; v >>= 1) n += v & 1;
-  return n;
-});
-
-function chunkData(state: ColumnState, type: DataType | undefined, length: number): Data {
-  const { nullBitmap, nullCount } = bitmapOf(state.valid, length);
-  switch (state.storage) {
-    case 'int32':
-      return makeData({
-        type: type as Int32,
-        length,
-        nullCount,
-        nullBitmap,
-        data: int32Of(state.nums, length)
-      });
-    case 'float64':
-      return makeData({
-        type: type as Float64,
-        length,
-        nullCount,
-        nullBitmap,
-        // The IPC writer copies the values, so the buffer can be reused for the next chunk.
-        data: state.nums.subarray(0, length)
-      });
-    case 'bool': {
-      const bits = new Uint8Array((length + 7) >> 3);
-      for (let i = 0; i < length; i++) if (state.nums[i]) bits[i >> 3] = (bits[i >> 3] ?? 0) | (1 << (i & 7));
-      return makeData({ type: type as Bool, length, nullCount, nullBitmap, data: bits });
-    }
-    case 'date':
-    case 'timestamp': {
-      const data = new BigInt64Array(length);
-      for (let i = 0; i < length; i++) if (state.valid[i]) data[i] = BigInt(Math.round(state.nums[i] ?? 0));
-      if (state.storage === 'date')
-        return makeData({ type: type as DateMillisecond, length, nullCount, nullBitmap, data });
-      return makeData({ type: type as TimestampMillisecond, length, nullCount, nullBitmap, data });
-    }
-    case 'dict': {
-      const codes = int32Of(state.nums, length);
-      const dictionary = vectorFromArray(state.dict?.values ?? [], new Utf8()) as Vector<Utf8>;
-      return makeData({
-        type: type as Dictionary<Utf8, Int32>,
-        length,
-        nullCount,
-        nullBitmap,
-        data: codes,
-        dictionary
-      });
-    }
-    case 'utf8': {
-      const utf8 = state.utf8 ?? new Utf8Buffer(length);
-      return makeData({
-        type: new Utf8(),
-        length,
-        nullCount,
-        nullBitmap,
-        valueOffsets: utf8.offsets.subarray(0, length + 1),
-        data: utf8.bytes.subarray(0, utf8.end)
-      });
-    }
-  }
-}
-
-/** The first `length` numbers as Int32 (they are integers in range: checked values or codes). */
-function int32Of(nums: Float64Array, length: number): Int32Array<ArrayBuffer> {
-  const data = new Int32Array(length);
-  // A loop: `set` from a Float64Array converts element by element in the runtime, twice as slow.
-  for (let i = 0; i < length; i++) data[i] = nums[i] ?? 0;
-  return data;
+  written: Promise<WrittenChunk>;
+  layout: string[];
 }
 
 const encoder = new TextEncoder();
