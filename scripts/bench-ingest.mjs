@@ -22,7 +22,7 @@
  * --warm N (1: more runs of the same parser in the same page after the timed cold one; the fastest
  * is reported as `warm`: steady-state throughput, without the start-up of a fresh page, the module
  * and worker loading and the JIT warming up, which the cold run includes for every parser),
- * --timeout S (600 per run), --parsers lathe,papaparse,udsv, --dir PATH (where files are generated),
+ * --timeout S (600 per run), --parsers lathe,lathe-one-worker,papaparse,udsv, --dir PATH (where files are generated),
  * --build DIR (the production build to serve; build/ by default).
  */
 import { execFileSync } from 'node:child_process';
@@ -49,7 +49,7 @@ const { values: args } = parseArgs({
     mb: { type: 'string', default: '80' },
     'big-mb': { type: 'string', default: '1024' },
     timeout: { type: 'string', default: '600' },
-    parsers: { type: 'string', default: 'lathe,papaparse,udsv' },
+    parsers: { type: 'string', default: 'lathe,lathe-one-worker,papaparse,udsv' },
     repeat: { type: 'string', default: '1' },
     warm: { type: 'string', default: '1' },
     dir: { type: 'string', default: path.join(os.tmpdir(), 'lathe-bench-ingest') },
@@ -61,7 +61,9 @@ const bigBytes = Number(args['big-mb']) * 1e6;
 const timeoutMs = Number(args.timeout) * 1000;
 const repeat = Math.max(1, Number(args.repeat) || 1);
 const warmRuns = Math.max(0, Number(args.warm) || 0);
-const parsers = args.parsers.split(',').filter((p) => ['lathe', 'papaparse', 'udsv'].includes(p));
+const parsers = args.parsers
+  .split(',')
+  .filter((p) => ['lathe', 'lathe-one-worker', 'papaparse', 'udsv'].includes(p));
 const PARQUET = path.join(ROOT, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
 
 /** mulberry32, so generated files are the same on every run. */
@@ -357,7 +359,8 @@ async function main() {
     browser: { version: browser.version() },
     totalSeconds: (Date.now() - started) / 1000,
     notes: [
-      'lathe: the data worker of the production build: decode, parse, infer from a 10k-row sample, encode typed Arrow IPC chunks, SHA-256 each; the chunks are transferred to the page.',
+      'lathe: the data worker of the production build: decode, parse, infer from a 10k-row sample, encode typed Arrow IPC chunks, SHA-256 each; the chunks are transferred to the page. Files of 16 MB and more on a machine with two cores or more: the chunks are written (distinct counts, Arrow IPC, SHA-256) on the chunk worker while the data worker parses on.',
+      'lathe-one-worker: the same with the chunk worker turned off: everything on the data worker.',
       'papaparse: Papa.parse(File, { dynamicTyping: true, chunkSize: 8 MB }) on the page thread, rows counted per chunk and dropped.',
       'udsv: File.stream() → TextDecoderStream → uDSV parser.chunk(text, typedArrs), schema inferred from the first piece; rows counted and dropped.',
       'cpu: user + system time of the Chromium renderer processes (page and workers) over the run, from /proc; mbPerCpuSec = MB / CPU seconds, less sensitive than MB/s to other load on the machine.',

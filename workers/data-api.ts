@@ -8,7 +8,13 @@ import type { DataInsightsApi } from './data-insights-api';
 export type { IngestProgress, IngestResult };
 
 /** What a person may choose about an import; everything else is detected. */
-export type IngestFileOptions = Pick<IngestOptions, 'header' | 'raggedRows' | 'delimiter' | 'encoding'>;
+export type IngestFileOptions = Pick<IngestOptions, 'header' | 'raggedRows' | 'delimiter' | 'encoding'> & {
+  /**
+   * Write the table's chunks on a second worker while parsing: true or false to force it (if workers
+   * can be started), by default for files of 16 MB and more on machines with more than one core.
+   */
+  chunkWorker?: boolean;
+};
 
 export interface DataWorkerApi extends DataInsightsApi {
   /** Answers at once; the client uses it to tell a live worker from a hung one. */

@@ -3,6 +3,7 @@
  * Imports only `src/lib/core` and comlink, never Svelte or route modules.
  */
 import { expose, releaseProxy, transfer } from 'comlink';
+import { chunkWriterFor } from './chunk-writers';
 import { installErrorSerializer } from './error-serializer';
 import { createDataInsightsApi } from './data-insights';
 import { blobSource, ingestImageFolder, ingestSource, type IngestResult } from '../src/lib/core/data/ingest';
@@ -40,8 +41,15 @@ export function createDataWorkerApi(): DataWorkerApi {
     ingestFile(file, onProgress, options = {}) {
       // A Blob passed where a File was expected has no name; messages still need one.
       const fileName = typeof file.name === 'string' && file.name ? file.name : 'the file';
+      const { chunkWorker, ...ingestOptions } = options;
+      const chunkWriter = chunkWriterFor(file.size, chunkWorker);
       return run(onProgress, (signal, progress) =>
-        ingestSource(blobSource(file, fileName), { ...options, signal, onProgress: progress })
+        ingestSource(blobSource(file, fileName), {
+          ...ingestOptions,
+          ...(chunkWriter ? { chunkWriter } : {}),
+          signal,
+          onProgress: progress
+        })
       );
     },
 
