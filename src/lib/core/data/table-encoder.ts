@@ -130,7 +130,7 @@ export const SAMPLE_BYTES = 4 * 1024 * 1024;
 /** A categorical column with more categories than this is stored as text. */
 export const MAX_STREAM_CATEGORIES = 1000;
 /** Chunks the parser may run ahead of the writer (see `TableEncoder.settle`). */
-export const MAX_PENDING_CHUNKS = 12;
+export const MAX_PENDING_CHUNKS = 4;
 
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INT32_MIN = -2_147_483_648;
