@@ -111,6 +111,40 @@ describe('chunk writers on the chunk worker', () => {
     ).rejects.toMatchObject({ code: 'worker_crashed' });
   });
 
+  it('are closed when the import is cancelled part way', async () => {
+    const open = remoteWriters();
+    let closed = 0;
+    const writers = (): ChunkWriter => {
+      const writer = open();
+      return {
+        write: (columns, length) => writer.write(columns, length),
+        resetDistinct: (index, values) => writer.resetDistinct(index, values),
+        distinct: () => writer.distinct(),
+        close: () => {
+          closed++;
+          writer.close();
+        }
+      };
+    };
+    const controller = new AbortController();
+    const text = changingCsv(20_000);
+    const importing = ingestSource(
+      { ...source(text), stream: () => new Blob([text]).slice(0).stream() },
+      {
+        chunkRows: 300,
+        sampleRows: 200,
+        chunkWriter: writers,
+        signal: controller.signal,
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          if (p.rowsEncoded > 1000) controller.abort();
+        }
+      }
+    );
+    await expect(importing).rejects.toMatchObject({ code: 'cancelled' });
+    expect(closed).toBe(1);
+  });
+
   it('are not used where workers cannot start, nor when turned off', () => {
     // Node has no Worker global: imports write in place.
     expect(chunkWriterFor(1 << 30)).toBeUndefined();
