@@ -97,8 +97,33 @@ function spawnChunkWorker(): ChunkWorkerHandle {
 
 const NEVER = new Promise<never>(() => undefined);
 
+function coresOf(): number {
+  return typeof navigator === 'undefined' ? 1 : (navigator.hardwareConcurrency ?? 1);
+}
+
 function timeout(ms: number): Promise<never> {
   return new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms));
+}
+
+/** Stops the chunk worker after a minute in which no import uses it. */
+function stopWhenIdle(handle: ChunkWorkerHandle): void {
+  clearTimeout(handle.idleTimer);
+  handle.idleTimer = setTimeout(() => {
+    if (handle.open > 0) return;
+    handle.worker.terminate();
+    if (current === handle) current = undefined;
+  }, IDLE_STOP_MS);
+}
+
+/**
+ * Starts the chunk worker ahead of the first large import where one would use it, so that its start-up
+ * (a few hundred ms of module loading on a busy machine) overlaps the data worker's own. It stops
+ * again after a minute unused.
+ */
+export function startChunkWorkerEarly(): void {
+  if (typeof Worker === 'undefined' || current || coresOf() < 2) return;
+  current = spawnChunkWorker();
+  stopWhenIdle(current);
 }
 
 /** A writer on the chunk worker, or on this worker if it does not answer. */
@@ -114,12 +139,7 @@ function openRemoteWriter(): ChunkWriter {
   const lost = end.then((opened) => (opened instanceof LocalChunkWriter ? NEVER : handle.lost));
   return new RemoteChunkWriter(end, lost, () => {
     handle.open--;
-    if (handle.open > 0 || current !== handle) return;
-    handle.idleTimer = setTimeout(() => {
-      if (handle.open > 0) return;
-      handle.worker.terminate();
-      if (current === handle) current = undefined;
-    }, IDLE_STOP_MS);
+    if (handle.open === 0 && current === handle) stopWhenIdle(handle);
   });
 }
 
@@ -130,9 +150,6 @@ function openRemoteWriter(): ChunkWriter {
  */
 export function chunkWriterFor(fileSize: number, use?: boolean): (() => ChunkWriter) | undefined {
   if (typeof Worker === 'undefined' || use === false) return undefined;
-  if (use === undefined) {
-    const cores = typeof navigator === 'undefined' ? 1 : (navigator.hardwareConcurrency ?? 1);
-    if (cores < 2 || fileSize < CHUNK_WORKER_MIN_BYTES) return undefined;
-  }
+  if (use === undefined && (coresOf() < 2 || fileSize < CHUNK_WORKER_MIN_BYTES)) return undefined;
   return openRemoteWriter;
 }

@@ -37,7 +37,10 @@ import {
 import { LatheError } from '../errors';
 import { sha256Hex } from '../hash';
 import { COLUMN_TYPES, type ChunkRef, type ColumnSchema, type ColumnType } from '../records';
+import { LATHE_TYPE_KEY } from './chunk-writer';
 import { parseCell } from './infer';
+
+export { LATHE_TYPE_KEY };
 
 /** One Arrow IPC stream holding a slice of the rows, named by the SHA-256 of its bytes. */
 export interface ArrowChunk extends ChunkRef {
@@ -57,7 +60,6 @@ export interface EncodeOptions {
 
 export const DEFAULT_CHUNK_ROWS = 65_536;
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
-export const LATHE_TYPE_KEY = 'lathe.type';
 
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;

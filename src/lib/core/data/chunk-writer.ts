@@ -30,8 +30,10 @@ import {
 } from 'apache-arrow';
 import { sha256Hex } from '../hash';
 import type { ColumnType } from '../records';
-import { LATHE_TYPE_KEY } from './arrow';
-import { DistinctCounter, type DistinctCount } from './column-stats';
+import { DistinctCounter, type DistinctCount } from './distinct-counter';
+
+/** The Arrow field metadata key that holds a column's Lathe type (`ColumnType`). */
+export const LATHE_TYPE_KEY = 'lathe.type';
 
 /** How a column's values are held while a chunk fills, and the Arrow type they are written as. */
 export type Storage = 'int32' | 'float64' | 'bool' | 'date' | 'timestamp' | 'dict' | 'utf8';

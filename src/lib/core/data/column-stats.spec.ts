@@ -16,11 +16,10 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { ColumnSchema } from '../records';
 import { buildTable } from './arrow';
+import { DistinctCounter, HyperLogLog } from './distinct-counter';
 import {
   correlations,
-  DistinctCounter,
   firstRows,
-  HyperLogLog,
   hashString,
   histogram,
   lowerBound,

@@ -4,7 +4,7 @@
  * count; with `Set`'s equality for numbers (0 and −0 one value, every NaN one value).
  */
 import { describe, expect, it } from 'vitest';
-import { DistinctCounter } from './column-stats';
+import { DistinctCounter } from './distinct-counter';
 import { seededRandom } from '../pipeline/split';
 
 const encoder = new TextEncoder();

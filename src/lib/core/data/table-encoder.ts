@@ -56,7 +56,7 @@ import {
   parseIsoDateBytes,
   parseIsoDateTime
 } from './infer';
-import type { DistinctCount } from './column-stats';
+import type { DistinctCount } from './distinct-counter';
 import {
   ByteSet,
   Utf8Buffer,
