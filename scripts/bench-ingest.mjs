@@ -27,7 +27,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -252,7 +252,23 @@ async function timedRun(page, file, parser) {
  * One parser on one file in a fresh page (the cold run), then `warm` more runs in the same page, the
  * fastest of which is `timing.warm`. With `sampleMemory`, the renderer RSS is sampled over the cold run.
  */
+/**
+ * Reads a file through once so that it is in the OS page cache: every parser then reads it from
+ * memory. Without this the first parser on a file (Lathe's) paid for the disk, and this machine drops
+ * cached pages between runs often enough to stall a run for seconds.
+ */
+async function warmPageCache(file) {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(8 << 20);
+    while ((await handle.read(buffer, 0, buffer.length, null)).bytesRead > 0);
+  } finally {
+    await handle.close();
+  }
+}
+
 async function runOne(context, origin, file, parser, { sampleMemory = false, warm = 0 } = {}) {
+  await warmPageCache(file);
   const { page, logs } = await openPage(context, origin);
   try {
     await page.setInputFiles('#bench-file', file);
@@ -365,6 +381,7 @@ async function main() {
       'udsv: File.stream() → TextDecoderStream → uDSV parser.chunk(text, typedArrs), schema inferred from the first piece; rows counted and dropped.',
       'cpu: user + system time of the Chromium renderer processes (page and workers) over the run, from /proc; mbPerCpuSec = MB / CPU seconds, less sensitive than MB/s to other load on the machine.',
       `repeat: ${repeat} run(s) per parser and file, each in a fresh page; the fastest is reported.`,
+      'page cache: before each cold run the script reads the file through once, so every parser reads it from memory, not from disk.',
       `warm: ${warmRuns} more run(s) in the same page after each cold run; the fastest is reported as warm (steady state: no page start-up, module or worker loading, JIT warm-up).`,
       "memory: RSS of this run's Chromium renderer processes (page and workers) from /proc, sampled every 100 ms; it includes the returned Arrow chunks (memory.arrowBytes), which the page holds until it stores them."
     ],
