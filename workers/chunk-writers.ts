@@ -1,8 +1,8 @@
 /**
  * Where the data worker's imports write their chunks: on the chunk worker (`chunk.worker.ts`), in
  * parallel with parsing, when the file is large and the machine has a core to spare; on the data
- * worker itself otherwise. One chunk worker serves every import; it is spawned on first need and
- * stopped after a minute without one.
+ * worker itself otherwise. One chunk worker serves every import; the data worker starts it as it
+ * starts itself (`startChunkWorkerEarly`), and it stops after a minute without an import.
  *
  * A chunk worker that cannot be reached within a few seconds is not waited for: the import writes its
  * own chunks. One that dies during an import fails that import with `worker_crashed` (nothing is
