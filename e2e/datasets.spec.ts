@@ -82,3 +82,43 @@ test('a large CSV is written by a second worker while it is parsed, chunk for ch
   expect(hashes[0]).toBe(hashes[1]);
   expect(hashes[2]).toBe(30_000);
 });
+
+test('a chunk worker that cannot start does not stop a large import: the data worker writes the chunks', async ({
+  page
+}) => {
+  // A stale or broken script: the helper fails as it loads.
+  let served = 0;
+  await page.context().route(/chunk\.worker[^/]*\.js/, (route) => {
+    served++;
+    return route.fulfill({ contentType: 'text/javascript', body: 'throw new Error("broken chunk worker");' });
+  });
+  const studio = new Studio(page);
+  await studio.openDatasets();
+  const big = Buffer.from(generatedCsv(420_000));
+  await page.getByTestId('file-input').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: big });
+  await expect(page.getByTestId('dataset-summary')).toContainText('420,000 rows', { timeout: 60_000 });
+  await expect(page.getByTestId('import-error')).toHaveCount(0);
+  expect(served).toBeGreaterThan(0);
+});
+
+test('a chunk worker that dies during a large import fails it with a clear error, and nothing is stored', async ({
+  page
+}) => {
+  // The real script, which dies a moment after it has started answering.
+  await page.context().route(/chunk\.worker[^/]*\.js/, async (route) => {
+    const response = await route.fetch();
+    const body = `${await response.text()}\nsetTimeout(() => { throw new Error('chunk worker lost'); }, 400);`;
+    await route.fulfill({ response, body });
+  });
+  const studio = new Studio(page);
+  await studio.importSample('Iris');
+  await studio.openDatasets();
+  const big = Buffer.from(generatedCsv(600_000));
+  await page.getByTestId('file-input').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: big });
+  await expect(page.getByTestId('import-error')).toContainText(
+    /Importing big.csv failed: the import's chunk writer .*stopped/,
+    { timeout: 60_000 }
+  );
+  await expect(page.getByTestId('dataset-list')).toContainText('Iris');
+  await expect(page.getByTestId('dataset-list')).not.toContainText('big');
+});

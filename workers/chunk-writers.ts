@@ -81,12 +81,7 @@ function spawnChunkWorker(): ChunkWorkerHandle {
   };
   const onError = (event: Event): void => {
     const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : '';
-    fail(
-      new LatheError(
-        'worker_crashed',
-        `The import's chunk writer (a helper worker) stopped${detail}. Nothing was stored; try the import again.`
-      )
-    );
+    fail(new LatheError('worker_crashed', `the import's chunk writer (a helper worker) stopped${detail}`));
     if (current === handle) current = undefined;
     worker.terminate();
   };
@@ -126,8 +121,8 @@ export function startChunkWorkerEarly(): void {
   stopWhenIdle(current);
 }
 
-/** A writer on the chunk worker, or on this worker if it does not answer. */
-function openRemoteWriter(): ChunkWriter {
+/** A writer on the chunk worker, or on this worker if it does not answer; `fileName` names the import. */
+function openRemoteWriter(fileName: string): ChunkWriter {
   current ??= spawnChunkWorker();
   const handle = current;
   clearTimeout(handle.idleTimer);
@@ -136,7 +131,17 @@ function openRemoteWriter(): ChunkWriter {
     () => new LocalChunkWriter()
   );
   // Losing the worker matters only to a writer that opened on it.
-  const lost = end.then((opened) => (opened instanceof LocalChunkWriter ? NEVER : handle.lost));
+  const lost = end.then((opened) =>
+    opened instanceof LocalChunkWriter
+      ? NEVER
+      : handle.lost.catch((err: unknown) => {
+          const reason = err instanceof Error ? err.message : String(err);
+          throw new LatheError(
+            'worker_crashed',
+            `Importing ${fileName} failed: ${reason}. Nothing was stored; try the import again.`
+          );
+        })
+  );
   return new RemoteChunkWriter(end, lost, () => {
     handle.open--;
     if (handle.open === 0 && current === handle) stopWhenIdle(handle);
@@ -148,8 +153,12 @@ function openRemoteWriter(): ChunkWriter {
  * or when it is undefined and the file is large on a machine with more than one core; none (write
  * in place) otherwise, and wherever workers cannot be started (Node).
  */
-export function chunkWriterFor(fileSize: number, use?: boolean): (() => ChunkWriter) | undefined {
+export function chunkWriterFor(
+  fileSize: number,
+  use?: boolean,
+  fileName = 'the file'
+): (() => ChunkWriter) | undefined {
   if (typeof Worker === 'undefined' || use === false) return undefined;
   if (use === undefined && (coresOf() < 2 || fileSize < CHUNK_WORKER_MIN_BYTES)) return undefined;
-  return openRemoteWriter;
+  return () => openRemoteWriter(fileName);
 }

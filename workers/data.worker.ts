@@ -42,7 +42,7 @@ export function createDataWorkerApi(): DataWorkerApi {
       // A Blob passed where a File was expected has no name; messages still need one.
       const fileName = typeof file.name === 'string' && file.name ? file.name : 'the file';
       const { chunkWorker, ...ingestOptions } = options;
-      const chunkWriter = chunkWriterFor(file.size, chunkWorker);
+      const chunkWriter = chunkWriterFor(file.size, chunkWorker, fileName);
       return run(onProgress, (signal, progress) =>
         ingestSource(blobSource(file, fileName), {
           ...ingestOptions,
