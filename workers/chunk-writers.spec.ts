@@ -157,7 +157,7 @@ describe('TableEncoder.settle', () => {
     const release: Array<() => void> = [];
     const writer: ChunkWriter = {
       write: () =>
-        new Promise((resolve) => release.push(() => resolve({ bytes: new Uint8Array(8), hash: 'h' }))),
+        new Promise((resolve) => release.push(() => resolve({ data: new ArrayBuffer(8), hash: 'h' }))),
       resetDistinct: () => undefined,
       distinct: async () => [],
       close: () => undefined

@@ -1,8 +1,8 @@
 /**
  * Where the data worker's imports write their chunks: on the chunk worker (`chunk.worker.ts`), in
  * parallel with parsing, when the file is large and the machine has a core to spare; on the data
- * worker itself otherwise. One chunk worker serves every import; the data worker starts it as it
- * starts itself (`startChunkWorkerEarly`), and it stops after a minute without an import.
+ * worker itself otherwise. One chunk worker serves every import; it starts with the first import that
+ * needs it and stops after a minute without one.
  *
  * A chunk worker that cannot be reached within a few seconds is not waited for: the import writes its
  * own chunks. One that dies during an import fails that import with `worker_crashed` (nothing is
@@ -110,17 +110,6 @@ function stopWhenIdle(handle: ChunkWorkerHandle): void {
   }, IDLE_STOP_MS);
 }
 
-/**
- * Starts the chunk worker ahead of the first large import where one would use it, so that its start-up
- * (a few hundred ms of module loading on a busy machine) overlaps the data worker's own. It stops
- * again after a minute unused.
- */
-export function startChunkWorkerEarly(): void {
-  if (typeof Worker === 'undefined' || current || coresOf() < 2) return;
-  current = spawnChunkWorker();
-  stopWhenIdle(current);
-}
-
 /** A writer on the chunk worker, or on this worker if it does not answer; `fileName` names the import. */
 function openRemoteWriter(fileName: string): ChunkWriter {
   current ??= spawnChunkWorker();
@@ -160,5 +149,10 @@ export function chunkWriterFor(
 ): (() => ChunkWriter) | undefined {
   if (typeof Worker === 'undefined' || use === false) return undefined;
   if (use === undefined && (coresOf() < 2 || fileSize < CHUNK_WORKER_MIN_BYTES)) return undefined;
+  // Started now, as the import starts, so that its module loads while the first rows are read.
+  if (!current) {
+    current = spawnChunkWorker();
+    stopWhenIdle(current);
+  }
   return () => openRemoteWriter(fileName);
 }

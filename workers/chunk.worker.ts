@@ -21,10 +21,7 @@ export function openChunkWriterEnd(): ChunkWriterEnd {
   return {
     async write(columns, length): Promise<WrittenChunk> {
       const written = await local.write(columns, length);
-      const { bytes } = written;
-      const whole =
-        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-      return transfer({ bytes: whole, hash: written.hash }, [whole.buffer]);
+      return transfer(written, [written.data]);
     },
     resetDistinct: (index, values) => local.resetDistinct(index, values),
     distinct: () => local.distinct(),

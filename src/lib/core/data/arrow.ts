@@ -27,7 +27,6 @@ import {
   Utf8,
   makeData,
   tableFromIPC,
-  tableToIPC,
   vectorFromArray,
   type Data,
   type DataType,
@@ -37,7 +36,7 @@ import {
 import { LatheError } from '../errors';
 import { sha256Hex } from '../hash';
 import { COLUMN_TYPES, type ChunkRef, type ColumnSchema, type ColumnType } from '../records';
-import { LATHE_TYPE_KEY } from './chunk-writer';
+import { LATHE_TYPE_KEY, ipcStream } from './chunk-writer';
 import { parseCell } from './infer';
 
 export { LATHE_TYPE_KEY };
@@ -252,12 +251,7 @@ export async function encodeChunks(
   for (let start = 0; start < rowCount; start += step) {
     options.signal?.throwIfAborted();
     const end = Math.min(rowCount, start + step);
-    const bytes = tableToIPC(new Table([buildBatch(schema, plans, start, end)]), 'stream');
-    // Transferable on its own: a view over a larger buffer would send (and expose) the rest too.
-    const data =
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-        ? (bytes.buffer as ArrayBuffer)
-        : (bytes.slice().buffer as ArrayBuffer);
+    const data = ipcStream(buildBatch(schema, plans, start, end));
     chunks.push({ hash: await sha256Hex(data), rows: end - start, bytes: data.byteLength, data });
     options.onChunk?.(end);
   }

@@ -53,9 +53,9 @@ export interface ColumnBuffers {
   dictionary?: string[];
 }
 
-/** A written chunk: its Arrow IPC stream bytes and their SHA-256 in hex. */
+/** A written chunk: its Arrow IPC stream (a buffer of its own, to transfer) and its SHA-256 in hex. */
 export interface WrittenChunk {
-  bytes: Uint8Array;
+  data: ArrayBuffer;
   hash: string;
 }
 
@@ -100,8 +100,8 @@ export class LocalChunkWriter implements ChunkWriter {
       fields.push(field);
       children.push(chunkData(column, field.type, length));
     });
-    const bytes = serialize(new Schema(fields), children, length);
-    return { bytes, hash: await sha256Hex(bytes) };
+    const data = serialize(new Schema(fields), children, length);
+    return { data, hash: await sha256Hex(data) };
   }
 
   resetDistinct(index: number, values: string[]): void {
@@ -154,9 +154,20 @@ function arrowTypeOf(storage: Storage, index: number): DataType {
 }
 
 /** One record batch as an Arrow IPC stream. */
-export function serialize(schema: Schema, children: Data[], length: number): Uint8Array {
+export function serialize(schema: Schema, children: Data[], length: number): ArrayBuffer {
   const struct = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
-  return tableToIPC(new Table([new RecordBatch(schema, struct)]), 'stream');
+  return ipcStream(new RecordBatch(schema, struct));
+}
+
+/**
+ * A record batch as an Arrow IPC stream in an ArrayBuffer of its own: a view of a larger buffer would,
+ * when transferred or stored, take the rest along.
+ */
+export function ipcStream(batch: RecordBatch): ArrayBuffer {
+  const bytes = tableToIPC(new Table([batch]), 'stream');
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? (bytes.buffer as ArrayBuffer)
+    : (bytes.slice().buffer as ArrayBuffer);
 }
 
 /** `valid` (0/1 per row) as an Arrow validity bitmap, eight rows a byte. */

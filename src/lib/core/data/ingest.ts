@@ -174,13 +174,22 @@ export class IngestContext {
     });
   }
 
-  /** Pieces of the byte stream, counting bytes and checking for cancellation. */
+  /**
+   * Waits while the encoder's chunk writer is more than `MAX_PENDING_CHUNKS` behind: a writer on
+   * another worker may be slower than the reader, and the source is not read faster than it writes.
+   */
+  async keepUp(): Promise<void> {
+    if (this.encoder && this.encoder.pending > MAX_PENDING_CHUNKS) await this.encoder.settle();
+  }
+
+  /** Pieces of the byte stream, counting bytes, checking for cancellation, keeping up with the writer. */
   async *pieces(stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     this.bytesRead = 0;
     for await (const bytes of readPieces(stream, this.options.signal)) {
       this.checkCancelled();
       this.bytesRead += bytes.byteLength;
       yield bytes;
+      await this.keepUp();
     }
     this.checkCancelled();
   }
@@ -589,8 +598,6 @@ async function readCsv(
   for await (const piece of decodeUtf8(ctx, ctx.pieces(stream), state, text)) {
     parser.pushBytes(piece);
     ctx.progress();
-    // A chunk writer on another worker may lag behind; the file is not read faster than it writes.
-    if (encoder && encoder.pending > MAX_PENDING_CHUNKS) await encoder.settle();
   }
   parser.end();
   encoder ??= ctx.newEncoder(parser.header ?? [], state.hints, state.canRestart);

@@ -128,6 +128,7 @@ export async function readParquet(ctx: IngestContext, source: IngestSource): Pro
     rows = [];
     rowStart = rowEnd;
     ctx.progress();
+    await ctx.keepUp();
   }
   ctx.bytesRead = source.size;
   return ctx.finish(encoder, 'parquet');

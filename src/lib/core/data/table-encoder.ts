@@ -330,13 +330,9 @@ export class TableEncoder {
       let chunk = written[i];
       if (!emitted || !chunk) continue;
       if (!sameLayout(emitted.layout, this.columns)) {
-        chunk = await rewrite(chunk.bytes, emitted.layout, fields, storages);
+        chunk = await rewrite(chunk.data, emitted.layout, fields, storages);
       }
-      const { bytes } = chunk;
-      const data =
-        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-          ? (bytes.buffer as ArrayBuffer)
-          : (bytes.slice().buffer as ArrayBuffer);
+      const { data } = chunk;
       const start = this.chunkStarts[i] ?? 0;
       const end = this.chunkStarts[i + 1] ?? this.rows;
       chunks.push({ hash: chunk.hash, rows: end - start, bytes: data.byteLength, data });
@@ -846,7 +842,7 @@ function columnBuffers(state: ColumnState, length: number): ColumnBuffers {
  * final schema: old values converted losslessly, columns it lacks missing.
  */
 async function rewrite(
-  bytes: Uint8Array,
+  bytes: ArrayBuffer,
   layout: readonly string[],
   fields: Field[],
   storages: readonly Storage[]
@@ -862,7 +858,7 @@ async function rewrite(
     return data.type.typeId === field.type.typeId ? withType(data, field.type) : data;
   });
   const rewritten = serialize(new Schema(fields), children, length);
-  return { bytes: rewritten, hash: await sha256Hex(rewritten) };
+  return { data: rewritten, hash: await sha256Hex(rewritten) };
 }
 
 /*
