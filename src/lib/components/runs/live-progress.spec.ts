@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveRun } from '$lib/state/run-manager.svelte';
-import { describeProgress } from './live-progress';
+import { canPause, describeProgress } from './live-progress';
 
 function live(patch: Partial<LiveRun> = {}): LiveRun {
   return {
@@ -66,5 +66,26 @@ describe('describeProgress', () => {
     );
     expect(p.label).toBe('Paused · Fitting the preprocessing on the training rows');
     expect(p.detail).toBe('paused');
+  });
+});
+
+describe('canPause', () => {
+  it('stays on from the backend through preprocessing and training, off in the phases after it', () => {
+    const backend = { backend: 'wasm' as const };
+    expect(canPause(live())).toBe(false);
+    expect(canPause(live({ status: 'queued', ...backend }))).toBe(false);
+    // The worker has the run, then preprocesses it: the button does not turn off in between.
+    expect(canPause(live(backend))).toBe(true);
+    expect(canPause(live({ ...backend, phase: 'Fitting the preprocessing on the training rows' }))).toBe(
+      true
+    );
+    const resumed = { ...backend, epoch: 4, startEpoch: 4 };
+    expect(canPause(live({ ...resumed, phase: 'Fitting the preprocessing on the training rows' }))).toBe(
+      true
+    );
+    expect(canPause(live({ ...backend, epoch: 0, batch: 0, batches: 60 }))).toBe(true);
+    expect(canPause(live({ ...backend, epoch: 3 }))).toBe(true);
+    expect(canPause(live({ ...backend, epoch: 10, phase: 'Evaluating on the held-out rows' }))).toBe(false);
+    expect(canPause(live({ ...resumed, epoch: 6, phase: 'Measuring permutation importance' }))).toBe(false);
   });
 });

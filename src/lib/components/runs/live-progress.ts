@@ -13,6 +13,17 @@ export interface ProgressText {
   detail: string;
 }
 
+/**
+ * Whether a run can be paused now: once the worker has it (it names its backend), through the
+ * preprocessing before the first batch (the pause then holds before any weights change) and all of
+ * training, but not in the phases after it (evaluation), which a pause would not stop. A phase
+ * before any batch or epoch of this session was reported is the preprocessing.
+ */
+export function canPause(run: LiveRun): boolean {
+  if (run.status !== 'running' || run.backend === null) return false;
+  return run.phase === null || (run.batches === 0 && run.epoch === run.startEpoch);
+}
+
 /** `position`: 1 for the next run to train, for a queued run. */
 export function describeProgress(run: LiveRun, now: number, position: number | null = null): ProgressText {
   if (run.status === 'queued') {
