@@ -104,11 +104,19 @@ test('a chunk worker that cannot start does not stop a large import: the data wo
 test('a chunk worker that dies during a large import fails it with a clear error, and nothing is stored', async ({
   page
 }) => {
-  // The real script, which dies a moment after it has started answering.
+  // The real script, which dies once it has written two chunks (its replies go out on message ports):
+  // mid-import, whatever the machine's speed.
+  const dieAfterTwoChunks = `{
+    const post = MessagePort.prototype.postMessage;
+    let replies = 0;
+    MessagePort.prototype.postMessage = function (...args) {
+      post.apply(this, args);
+      if (++replies === 2) setTimeout(() => { throw new Error('chunk worker lost'); });
+    };
+  }\n`;
   await page.context().route(/chunk\.worker[^/]*\.js/, async (route) => {
     const response = await route.fetch();
-    const body = `${await response.text()}\nsetTimeout(() => { throw new Error('chunk worker lost'); }, 400);`;
-    await route.fulfill({ response, body });
+    await route.fulfill({ response, body: dieAfterTwoChunks + (await response.text()) });
   });
   const studio = new Studio(page);
   await studio.importSample('Iris');
