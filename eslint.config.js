@@ -14,7 +14,10 @@ export default ts.config(
       'bench/results/',
       'test-results/',
       'playwright-report/',
-      'e2e/.tmp/'
+      'e2e/.tmp/',
+      // AssemblyScript, compiled by scripts/build-kernels.mjs; its output is the generated module.
+      'src/lib/core/backend/assembly/',
+      'src/lib/core/backend/training-kernels.wasm.ts'
     ]
   },
   js.configs.recommended,

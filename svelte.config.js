@@ -19,6 +19,8 @@ const config = {
           '../scripts/**/*.ts',
           '../playwright.config.ts'
         );
+        // AssemblyScript (its own types: f32, usize, v128), compiled by scripts/build-kernels.mjs.
+        tsconfig.exclude.push('../src/lib/core/backend/assembly/**');
         return tsconfig;
       }
     }

@@ -11,6 +11,7 @@ import { createOptimizer } from '../models/optimizers';
 import { stripeImages } from '../models/test-data';
 import { fitNetwork } from '../models/trainer';
 import { FUSED_ADAM_STEP } from './fused-kernels';
+import { simdKernelsFor } from './simd-kernels';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
 const WASM_DIR = fileURLToPath(
@@ -26,7 +27,7 @@ beforeAll(async () => {
 
 const random = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
 
-/** Runs `f` on wasm and on cpu and expects the same values (to 4 decimals). */
+/** Runs `f` on wasm and on cpu and expects the same values (to 4 significant decimals). */
 async function sameOnBoth(f: () => tf.Tensor[]): Promise<void> {
   const run = async (backend: string) => {
     await tf.setBackend(backend);
@@ -46,8 +47,12 @@ async function sameOnBoth(f: () => tf.Tensor[]): Promise<void> {
   onWasm.values.forEach((v, i) => {
     const reference = onCpu.values[i] as Float32Array;
     expect(v.length).toBe(reference.length);
+    // Float32 sums in another order: within 1e-4, relative to the value where it is above 1.
     let worst = 0;
-    v.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - (reference[j] ?? NaN)))));
+    v.forEach((x, j) => {
+      const r = reference[j] ?? NaN;
+      worst = Math.max(worst, Math.abs(x - r) / Math.max(1, Math.abs(r)));
+    });
     expect(worst).toBeLessThan(1e-4);
   });
 }
@@ -105,6 +110,54 @@ describe('wasm training kernels', () => {
     });
   }
 
+  it('runs its SIMD kernels on the wasm heap here (else the cases below would test the fallbacks)', () => {
+    const backend = tf.findBackend('wasm') as unknown as Parameters<typeof simdKernelsFor>[0] & {
+      wasm: Parameters<typeof simdKernelsFor>[0];
+    };
+    expect(simdKernelsFor(backend.wasm)).not.toBeNull();
+  });
+
+  // The SIMD filter gradient tiles 16 output channels × 2 input channels, then 16 × 1 for an odd channel
+  // count, then 4 × 1 for the outputs past the last 16: 20 outputs over 3 channels takes all three.
+  for (const [kernel, stride, padding, channels, filters] of [
+    [3, 1, 'same', 3, 20],
+    [3, 2, 'same', 3, 20],
+    [5, 2, 'same', 2, 16],
+    [3, 1, 'valid', 16, 32],
+    [2, 3, 'valid', 5, 8]
+  ] as const) {
+    it(`gives the cpu backend's filter gradient for ${kernel}×${kernel}, stride ${stride}, ${padding}, ${channels}→${filters} channels`, async () => {
+      await sameOnBoth(() => {
+        const x = random([3, 11, 10, channels], 11);
+        const filter = tf.variable(random([kernel, kernel, channels, filters], 12));
+        const out = gradients(
+          () => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, padding))),
+          [filter]
+        );
+        tf.dispose([x, filter]);
+        return out;
+      });
+    });
+  }
+
+  it('sends a 2×2 max pool’s gradient to the first maximum on the SIMD path, odd sizes and ties included', async () => {
+    await sameOnBoth(() => {
+      const flat = tf.fill([1, 7, 5, 8], 0.5);
+      const steps = tf.round(tf.mul(random([2, 7, 5, 8], 13), 2));
+      const x = tf.variable(tf.concat([flat, steps, random([2, 7, 5, 8], 14)]));
+      const even = tf.variable(random([2, 6, 4, 4], 15));
+      const out = [
+        ...gradients(
+          () => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), random([5, 3, 2, 8], 16))),
+          [x]
+        ),
+        ...gradients(() => tf.sum(tf.square(tf.maxPool(even as tf.Tensor4D, 2, 2, 'valid'))), [even])
+      ];
+      tf.dispose([flat, steps, x, even]);
+      return out;
+    });
+  });
+
   it('sends a max pool’s gradient to the first maximum of each window, ties included', async () => {
     await sameOnBoth(() => {
       // Flat regions: every window of the first image is one repeated value.
@@ -116,6 +169,19 @@ describe('wasm training kernels', () => {
       ];
       tf.dispose([flat, x]);
       return out;
+    });
+  });
+
+  it('slices like the cpu backend, contiguous or not', async () => {
+    await sameOnBoth(() => {
+      const order = tf.tensor1d([5, 3, 9, 1, 0, 7], 'int32');
+      const x = random([4, 5, 3], 17);
+      return [
+        tf.slice(order, [2], [3]),
+        tf.slice(x, [1, 0, 0], [2, 5, 3]),
+        tf.slice(x, [1, 2, 1], [3, 2, 2]),
+        tf.slice(x, [3], [-1])
+      ];
     });
   });
 

@@ -14,6 +14,7 @@
  * - Identity copies, and tfjs clones every tensor it keeps for the backward pass; it now shares.
  * - Adam's step is about fifteen elementwise ops per parameter, each a kernel call; `FUSED_ADAM_STEP`
  *   (fused-kernels.ts) does it in one loop.
+ * - Slice copies its whole input out of the heap before it slices; a contiguous slice is one copy here.
  * - MaxPoolGrad and GatherV2 are generic loops, and UnsortedSegmentSum (the gradient of a gather, which
  *   embeddings need) does not exist: these are loops over the wasm heap here.
  *
@@ -22,6 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { FUSED_ADAM_STEP, type FusedAdamAttrs } from './fused-kernels';
+import { simdKernelsFor, type SimdKernels } from './simd-kernels';
 
 type Info = tf.TensorInfo;
 type Shape4 = [number, number, number, number];
@@ -34,6 +36,8 @@ interface WasmBackend {
   typedArrayFromHeap(info: Info): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: unknown): boolean;
   incRef(dataId: unknown): void;
+  /** The Emscripten module (its memory is what Lathe's SIMD kernels run on). */
+  wasm: Parameters<typeof simdKernelsFor>[0];
 }
 
 type KernelArgs = { inputs: Record<string, Info>; backend: WasmBackend; attrs: Record<string, unknown> };
@@ -110,6 +114,15 @@ function convInfo(
   });
 }
 
+/** Byte offset of a tensor's data in the wasm heap (what the SIMD kernels take as a pointer). */
+function pointer(backend: WasmBackend, info: Info): number {
+  return backend.typedArrayFromHeap(info).byteOffset;
+}
+
+function simd(backend: WasmBackend): SimdKernels | null {
+  return simdKernelsFor(backend.wasm);
+}
+
 function pair(v: unknown): [number, number] {
   if (typeof v === 'number') return [v, v];
   const [a, b] = v as [number, number];
@@ -173,9 +186,33 @@ function conv2DBackpropFilter(base: Kernel | null): Kernel {
       attrs.pad as 'same',
       attrs.dimRoundingMode as 'round' | undefined
     );
-    const [, h, w] = x.shape as Shape4;
-    const [, oh, ow] = dy.shape as Shape4;
+    const [batch, h, w, c] = x.shape as Shape4;
+    const [, oh, ow, co] = dy.shape as Shape4;
     const { top, left } = info.padInfo;
+    const kernels = simd(backend);
+    if (kernels && x.dtype === 'float32' && dy.dtype === 'float32' && co % 4 === 0) {
+      // Straight from x and dy where they lie (assembly/training-kernels.ts): no transposes, no repacking.
+      const out = backend.makeOutput([...filterShape], 'float32');
+      kernels.conv2dFilterGrad(
+        pointer(backend, x),
+        pointer(backend, dy),
+        pointer(backend, out),
+        batch,
+        h,
+        w,
+        c,
+        oh,
+        ow,
+        co,
+        kh,
+        kw,
+        sh,
+        sw,
+        top,
+        left
+      );
+      return out;
+    }
     if (sh === 1 && sw === 1 && tf.util.sizeFromShape(x.shape) < tf.util.sizeFromShape(dy.shape)) {
       // XNNPACK repacks a convolution's filter on every call, at a few ns per value, so the smaller of the
       // two tensors should be the filter: here the input ([H, W, N, C]) slides over dy ([CO, OH, OW, N]),
@@ -267,13 +304,35 @@ function maxPoolGrad(base: Kernel): Kernel {
       attrs.dimRoundingMode as 'round' | undefined
     );
     const out = backend.makeOutput(input.shape, 'float32');
+    const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+    const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+    const { top, left } = info.padInfo;
+    const kernels = simd(backend);
+    const valid2x2 =
+      filterHeight === 2 &&
+      filterWidth === 2 &&
+      strideHeight === 2 &&
+      strideWidth === 2 &&
+      top === 0 &&
+      left === 0 &&
+      outHeight === Math.floor(inHeight / 2) &&
+      outWidth === Math.floor(inWidth / 2);
+    if (kernels && valid2x2 && channels % 4 === 0) {
+      kernels.maxPool2x2Grad(
+        pointer(backend, input),
+        pointer(backend, dy),
+        pointer(backend, out),
+        batchSize,
+        inHeight,
+        inWidth,
+        channels
+      );
+      return out;
+    }
     const x = backend.typedArrayFromHeap(input);
     const g = backend.typedArrayFromHeap(dy);
     const dx = backend.typedArrayFromHeap(out);
     dx.fill(0);
-    const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
-    const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
-    const { top, left } = info.padInfo;
     const rowStride = inWidth * channels;
     const pairs = filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2;
     let o = 0;
@@ -369,6 +428,27 @@ function sum(base: Kernel): Kernel {
   };
 }
 
+/**
+ * A contiguous slice (the trainer takes each batch's row ids from the epoch's order this way) as one
+ * copy inside the heap. wasm's Slice first reads the whole input out of the heap (`readSync` copies it),
+ * however small the slice.
+ */
+function slice(base: Kernel): Kernel {
+  return (args) => {
+    const { x } = args.inputs as { x: Info };
+    const { begin, size } = args.attrs as { begin: number | number[]; size: number | number[] };
+    if (x.dtype === 'string') return base(args);
+    const [start = [], extent = []] = tf.slice_util.parseSliceParams(x, begin, size);
+    if (!tf.slice_util.isSliceContinous(x.shape, start, extent)) return base(args);
+    const { backend } = args;
+    const out = backend.makeOutput(extent, x.dtype);
+    const offset = tf.slice_util.computeFlatOffset(start, tf.util.computeStrides(x.shape));
+    const count = tf.util.sizeFromShape(extent);
+    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(offset, offset + count));
+    return out;
+  };
+}
+
 /** Rows of `x` along axis 0 (the trainer's batches): one block copy per row instead of per element. */
 function gatherV2(base: Kernel): Kernel {
   return (args) => {
@@ -393,12 +473,17 @@ function gatherV2(base: Kernel): Kernel {
     }
     const rowSize = tf.util.sizeFromShape(x.shape.slice(1));
     const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+    // Both dtypes are 4 bytes wide: copy within one view of the whole heap, no view per row.
     const from = backend.typedArrayFromHeap(x);
-    const to = backend.typedArrayFromHeap(out);
+    const heap = new Int32Array(from.buffer);
+    const source = from.byteOffset >> 2;
+    const target = backend.typedArrayFromHeap(out).byteOffset >> 2;
     const ids = backend.typedArrayFromHeap(indices);
     for (let i = 0; i < ids.length; i++) {
-      const start = (ids[i] as number) * rowSize;
-      to.set(from.subarray(start, start + rowSize), i * rowSize);
+      const start = source + (ids[i] as number) * rowSize;
+      const to = target + i * rowSize;
+      if (rowSize > 64) heap.copyWithin(to, start, start + rowSize);
+      else for (let j = 0; j < rowSize; j++) heap[to + j] = heap[start + j] as number;
     }
     return out;
   };
@@ -488,6 +573,7 @@ export function registerWasmTrainingKernels(): void {
   override('Conv2DBackpropInput', (base) => conv2DBackpropInput(base as Kernel));
   override('MaxPoolGrad', (base) => maxPoolGrad(base as Kernel));
   override('GatherV2', (base) => gatherV2(base as Kernel));
+  override('Slice', (base) => slice(base as Kernel));
   override('Sum', (base) => sum(base as Kernel));
   override('Identity', (base) => shareBuffer(base as Kernel, () => true));
   override(FUSED_ADAM_STEP, fusedAdamStep);
