@@ -25,6 +25,7 @@ export interface SimdKernels {
     left: number
   ): void;
   maxPool2x2Grad(x: number, dy: number, dx: number, batch: number, h: number, w: number, c: number): void;
+  matMul(a: number, b: number, c: number, m: number, n: number, k: number, sam: number, sak: number): void;
 }
 
 /** The part of tfjs-backend-wasm's Emscripten module that holds its memory. */

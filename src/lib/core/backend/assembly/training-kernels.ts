@@ -202,3 +202,106 @@ export function maxPool2x2Grad(x: usize, dy: usize, dx: usize, batch: i32, h: i3
     }
   }
 }
+
+/**
+ * c[m, n] = Σ_k a(m, k) · b[k, n] for row-major b (K × N) and c (M × N), where a(m, k) lies at
+ * a + 4·(m·sam + k·sak): a row-major A (sam = K, sak = 1) or a transposed one (sam = 1, sak = M).
+ *
+ * For the small products of dense layers XNNPACK's fully-connected operator costs more to set up
+ * (operator, weight packing) than to run; this runs straight away. Tiles of 4 rows × 8 columns (eight
+ * f32x4 accumulators), then 1 row, then 4 columns, then single columns.
+ */
+export function matMul(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, sam: i32, sak: i32): void {
+  const rowA = <usize>sam << 2;
+  const stepA = <usize>sak << 2;
+  const rowB = <usize>n << 2;
+  let col = 0;
+  for (; col + 8 <= n; col += 8) {
+    const bCol = b + (<usize>col << 2);
+    let row = 0;
+    for (; row + 4 <= m; row += 4) {
+      gemm4x8(a + <usize>row * rowA, rowA, stepA, bCol, rowB, c + ((<usize>(row * n + col)) << 2), rowB, k);
+    }
+    for (; row < m; row++) gemm1x8(a + <usize>row * rowA, stepA, bCol, rowB, c + ((<usize>(row * n + col)) << 2), k);
+  }
+  for (; col + 4 <= n; col += 4) {
+    const bCol = b + (<usize>col << 2);
+    for (let row = 0; row < m; row++) {
+      let ap = a + <usize>row * rowA;
+      let bp = bCol;
+      let acc = f32x4.splat(0);
+      for (let i = 0; i < k; i++) {
+        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(ap)), v128.load(bp)));
+        ap += stepA;
+        bp += rowB;
+      }
+      v128.store(c + ((<usize>(row * n + col)) << 2), acc);
+    }
+  }
+  for (; col < n; col++) {
+    for (let row = 0; row < m; row++) {
+      let ap = a + <usize>row * rowA;
+      let bp = b + (<usize>col << 2);
+      let acc: f32 = 0;
+      for (let i = 0; i < k; i++) {
+        acc += load<f32>(ap) * load<f32>(bp);
+        ap += stepA;
+        bp += rowB;
+      }
+      store<f32>(c + ((<usize>(row * n + col)) << 2), acc);
+    }
+  }
+}
+
+@inline
+function gemm4x8(ap: usize, rowA: usize, stepA: usize, bp: usize, rowB: usize, cp: usize, rowC: usize, k: i32): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  for (let i = 0; i < k; i++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    const s0 = f32x4.splat(load<f32>(ap));
+    c00 = f32x4.add(c00, f32x4.mul(s0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(s0, b1));
+    const s1 = f32x4.splat(load<f32>(ap + rowA));
+    c10 = f32x4.add(c10, f32x4.mul(s1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(s1, b1));
+    const s2 = f32x4.splat(load<f32>(ap + 2 * rowA));
+    c20 = f32x4.add(c20, f32x4.mul(s2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(s2, b1));
+    const s3 = f32x4.splat(load<f32>(ap + 3 * rowA));
+    c30 = f32x4.add(c30, f32x4.mul(s3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(s3, b1));
+    ap += stepA;
+    bp += rowB;
+  }
+  v128.store(cp, c00);
+  v128.store(cp, c01, 16);
+  v128.store(cp + rowC, c10);
+  v128.store(cp + rowC, c11, 16);
+  v128.store(cp + 2 * rowC, c20);
+  v128.store(cp + 2 * rowC, c21, 16);
+  v128.store(cp + 3 * rowC, c30);
+  v128.store(cp + 3 * rowC, c31, 16);
+}
+
+@inline
+function gemm1x8(ap: usize, stepA: usize, bp: usize, rowB: usize, cp: usize, k: i32): void {
+  let c0 = f32x4.splat(0);
+  let c1 = f32x4.splat(0);
+  for (let i = 0; i < k; i++) {
+    const s = f32x4.splat(load<f32>(ap));
+    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(bp)));
+    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(bp, 16)));
+    ap += stepA;
+    bp += rowB;
+  }
+  v128.store(cp, c0);
+  v128.store(cp, c1, 16);
+}
