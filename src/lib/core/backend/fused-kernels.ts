@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs-core';
+
 /**
  * Kernels of our own that a backend may register to do in one call what would otherwise take a dozen
  * tfjs ops. Callers check `tf.getKernel(name, tf.getBackend())` and fall back to the ops otherwise, so a
@@ -18,4 +20,55 @@ export interface FusedAdamAttrs {
   /** 1-based step count, for the bias corrections. */
   step: number;
   decay: number;
+}
+
+/**
+ * A dense layer's forward pass, `activation(x · w + b)`, in one kernel: inputs `x` (rows × in), `w`
+ * (in × units), `b` (units); attrs `FusedDenseAttrs`. Its gradient is `FUSED_DENSE_GRAD`, so the
+ * backward pass is one kernel too: a small network's step spends more time in tfjs's per-op bookkeeping
+ * than in arithmetic, and this takes about half its ops away.
+ */
+export const FUSED_DENSE = 'LatheDense';
+
+/** Inputs `dy`, `x`, `w`, `y` (the forward output); outputs dx, dw, db. */
+export const FUSED_DENSE_GRAD = 'LatheDenseGrad';
+
+export interface FusedDenseAttrs {
+  activation: 'relu' | 'linear';
+}
+
+let denseGradientRegistered = false;
+
+/** `activation(x · w + b)`: one kernel where the backend has it, the three ops otherwise. */
+export function dense(
+  x: tf.Tensor2D,
+  w: tf.Tensor,
+  b: tf.Tensor,
+  activation: 'relu' | 'linear'
+): tf.Tensor2D {
+  if (!tf.getKernel(FUSED_DENSE, tf.getBackend())) {
+    const z = tf.add(tf.matMul(x, w as tf.Tensor2D), b);
+    return (activation === 'relu' ? tf.relu(z) : z) as tf.Tensor2D;
+  }
+  if (!denseGradientRegistered) {
+    tf.registerGradient({
+      kernelName: FUSED_DENSE,
+      inputsToSave: ['x', 'w'],
+      outputsToSave: [true],
+      gradFunc: (dy, saved, attrs) => {
+        const [input, weights, y] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const [dx, dw, db] = tf
+          .engine()
+          .runKernel(
+            FUSED_DENSE_GRAD,
+            { dy: dy as tf.Tensor, x: input, w: weights, y },
+            attrs
+          ) as tf.Tensor[];
+        return { x: () => dx as tf.Tensor, w: () => dw as tf.Tensor, b: () => db as tf.Tensor };
+      }
+    });
+    denseGradientRegistered = true;
+  }
+  const attrs: FusedDenseAttrs = { activation };
+  return tf.engine().runKernel(FUSED_DENSE, { x, w, b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }

@@ -25,7 +25,19 @@ export interface SimdKernels {
     left: number
   ): void;
   maxPool2x2Grad(x: number, dy: number, dx: number, batch: number, h: number, w: number, c: number): void;
-  matMul(a: number, b: number, c: number, m: number, n: number, k: number, sam: number, sak: number): void;
+  matMul(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    sam: number,
+    sak: number,
+    bias: number,
+    relu: number
+  ): void;
+  denseOutputGrad(dy: number, y: number, d: number, db: number, m: number, n: number, relu: number): void;
 }
 
 /** The part of tfjs-backend-wasm's Emscripten module that holds its memory. */
@@ -41,6 +53,15 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
+}
+
+/** Whether this engine can compile the kernels (wasm SIMD), before any memory is at hand. */
+export function simdKernelsSupported(): boolean {
+  try {
+    return WebAssembly.validate(decode(TRAINING_KERNELS_WASM));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { buildNetwork, readParams } from '../models/network';
 import { createOptimizer } from '../models/optimizers';
 import { stripeImages } from '../models/test-data';
 import { fitNetwork } from '../models/trainer';
-import { FUSED_ADAM_STEP } from './fused-kernels';
+import { dense, FUSED_ADAM_STEP, FUSED_DENSE } from './fused-kernels';
 import { simdKernelsFor } from './simd-kernels';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
@@ -171,6 +171,32 @@ describe('wasm training kernels', () => {
       return out;
     });
   });
+
+  // The fused dense layer (one kernel forward, one backward) against matMul, add and relu on cpu; the
+  // widths cover the SIMD product's 8- and 4-column tiles and single columns, the rows its 4-row tiles.
+  for (const [rows, inputs, units, activation] of [
+    [7, 5, 13, 'relu'],
+    [9, 32, 64, 'relu'],
+    [6, 64, 3, 'linear'],
+    [256, 20, 4, 'relu']
+  ] as const) {
+    it(`computes a ${activation} dense layer (${rows}×${inputs} → ${units}) and its gradients like the cpu backend`, async () => {
+      expect(tf.getKernel(FUSED_DENSE, 'wasm')).toBeDefined();
+      await sameOnBoth(() => {
+        const x = tf.variable(random([rows, inputs], 18));
+        const w = tf.variable(random([inputs, units], 19));
+        const b = tf.variable(random([units], 20));
+        const weights = random([rows, units], 21);
+        const forward = dense(x as tf.Tensor2D, w, b, activation);
+        const out = [
+          forward,
+          ...gradients(() => tf.sum(tf.mul(dense(x as tf.Tensor2D, w, b, activation), weights)), [x, w, b])
+        ];
+        tf.dispose([x, w, b, weights]);
+        return out;
+      });
+    });
+  }
 
   it('slices like the cpu backend, contiguous or not', async () => {
     await sameOnBoth(() => {

@@ -22,8 +22,14 @@
  * to the original kernel for cases it does not cover (other data formats, dilated convolutions).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_ADAM_STEP, type FusedAdamAttrs } from './fused-kernels';
-import { simdKernelsFor, type SimdKernels } from './simd-kernels';
+import {
+  FUSED_ADAM_STEP,
+  FUSED_DENSE,
+  FUSED_DENSE_GRAD,
+  type FusedAdamAttrs,
+  type FusedDenseAttrs
+} from './fused-kernels';
+import { simdKernelsFor, simdKernelsSupported, type SimdKernels } from './simd-kernels';
 
 type Info = tf.TensorInfo;
 type Shape4 = [number, number, number, number];
@@ -171,7 +177,9 @@ function batchMatMul(base: Kernel): Kernel {
           n,
           k,
           transposeA ? 1 : k,
-          transposeA ? m : 1
+          transposeA ? m : 1,
+          0,
+          0
         );
         return out;
       });
@@ -556,6 +564,96 @@ function unsortedSegmentSum(): Kernel {
   };
 }
 
+function requireSimd(backend: WasmBackend): SimdKernels {
+  const kernels = simd(backend);
+  if (!kernels)
+    throw new Error('Lathe’s wasm SIMD kernels could not be bound to this wasm backend’s memory.');
+  return kernels;
+}
+
+/** `FUSED_DENSE`: the product, the bias and the clamp in one pass of the SIMD matrix product. */
+function fusedDense(): Kernel {
+  return (args) => {
+    const { backend } = args;
+    const { x, w, b } = args.inputs as { x: Info; w: Info; b: Info };
+    const { activation } = args.attrs as unknown as FusedDenseAttrs;
+    const [rows = 0, inner = 0] = x.shape;
+    const units = w.shape[1] ?? 0;
+    const out = backend.makeOutput([rows, units], 'float32');
+    const kernels = requireSimd(backend);
+    kernels.matMul(
+      pointer(backend, x),
+      pointer(backend, w),
+      pointer(backend, out),
+      rows,
+      units,
+      inner,
+      inner,
+      1,
+      pointer(backend, b),
+      activation === 'relu' ? 1 : 0
+    );
+    return out;
+  };
+}
+
+/**
+ * `FUSED_DENSE_GRAD`: d = dy through the activation, db = Σ_rows d, dw = xᵀ·d, dx = d·wᵀ (wᵀ laid out
+ * first: it is small).
+ */
+function fusedDenseGrad(): MultiKernel {
+  return (args) => {
+    const { backend } = args;
+    const { dy, x, w, y } = args.inputs as { dy: Info; x: Info; w: Info; y: Info };
+    const { activation } = args.attrs as unknown as FusedDenseAttrs;
+    const [rows = 0, inner = 0] = x.shape;
+    const units = w.shape[1] ?? 0;
+    const kernels = requireSimd(backend);
+    return withTemps(backend, (temp) => {
+      const relu = activation === 'relu';
+      const d = relu ? temp(backend.makeOutput([rows, units], 'float32')) : dy;
+      const db = backend.makeOutput([units], 'float32');
+      kernels.denseOutputGrad(
+        pointer(backend, dy),
+        pointer(backend, y),
+        pointer(backend, d),
+        pointer(backend, db),
+        rows,
+        units,
+        relu ? 1 : 0
+      );
+      const dw = backend.makeOutput([inner, units], 'float32');
+      kernels.matMul(
+        pointer(backend, x),
+        pointer(backend, d),
+        pointer(backend, dw),
+        inner,
+        units,
+        rows,
+        1,
+        inner,
+        0,
+        0
+      );
+      const wT = temp(transposeInfo(backend, w, [1, 0]));
+      const dx = backend.makeOutput([rows, inner], 'float32');
+      kernels.matMul(
+        pointer(backend, d),
+        pointer(backend, wT),
+        pointer(backend, dx),
+        rows,
+        inner,
+        units,
+        units,
+        1,
+        0,
+        0
+      );
+      return [dx, dw, db];
+    });
+  };
+}
+
 /**
  * Identity (and a cast to the same type) shares the buffer, as on the cpu backend, instead of copying it.
  * tfjs clones every tensor it saves for the backward pass, so wasm's copying Identity copied each layer's
@@ -621,4 +719,8 @@ export function registerWasmTrainingKernels(): void {
     shareBuffer(base as Kernel, ({ inputs, attrs }) => inputs.x?.dtype === attrs.dtype)
   );
   override('UnsortedSegmentSum', unsortedSegmentSum);
+  if (simdKernelsSupported()) {
+    override(FUSED_DENSE, fusedDense);
+    override(FUSED_DENSE_GRAD, fusedDenseGrad);
+  }
 }

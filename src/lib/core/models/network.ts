@@ -7,6 +7,7 @@
  * the sigmoid or softmax, so the forward pass returns logits (or standardized values for regression).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { dense as fusedDense } from '../backend/fused-kernels';
 import { LatheError } from '../errors';
 import { seededRandom } from '../pipeline/split';
 import type { Activation, LayerSpec, ModelSpec } from './model-spec';
@@ -154,7 +155,11 @@ export function buildNetwork(
       true
     );
     const bias = add(`${name}/bias`, [units], new Float32Array(units));
-    steps.push((x) => applyActivation(tf.add(tf.matMul(x as tf.Tensor2D, kernel), bias), activation));
+    steps.push((x) =>
+      activation === 'relu' || activation === 'linear'
+        ? fusedDense(x as tf.Tensor2D, kernel, bias, activation)
+        : applyActivation(tf.add(tf.matMul(x as tf.Tensor2D, kernel), bias), activation)
+    );
     current = [units];
   };
 

@@ -204,14 +204,26 @@ export function maxPool2x2Grad(x: usize, dy: usize, dx: usize, batch: i32, h: i3
 }
 
 /**
- * c[m, n] = Σ_k a(m, k) · b[k, n] for row-major b (K × N) and c (M × N), where a(m, k) lies at
- * a + 4·(m·sam + k·sak): a row-major A (sam = K, sak = 1) or a transposed one (sam = 1, sak = M).
+ * c[m, n] = act(Σ_k a(m, k) · b[k, n] + bias[n]) for row-major b (K × N) and c (M × N), where a(m, k)
+ * lies at a + 4·(m·sam + k·sak): a row-major A (sam = K, sak = 1) or a transposed one (sam = 1,
+ * sak = M). `bias` 0 means none; `relu` 1 clamps at zero (a dense layer's forward pass in one call).
  *
  * For the small products of dense layers XNNPACK's fully-connected operator costs more to set up
  * (operator, weight packing) than to run; this runs straight away. Tiles of 4 rows × 8 columns (eight
  * f32x4 accumulators), then 1 row, then 4 columns, then single columns.
  */
-export function matMul(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, sam: i32, sak: i32): void {
+export function matMul(
+  a: usize,
+  b: usize,
+  c: usize,
+  m: i32,
+  n: i32,
+  k: i32,
+  sam: i32,
+  sak: i32,
+  bias: usize,
+  relu: i32
+): void {
   const rowA = <usize>sam << 2;
   const stepA = <usize>sak << 2;
   const rowB = <usize>n << 2;
@@ -220,9 +232,9 @@ export function matMul(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, sam
     const bCol = b + (<usize>col << 2);
     let row = 0;
     for (; row + 4 <= m; row += 4) {
-      gemm4x8(a + <usize>row * rowA, rowA, stepA, bCol, rowB, c + ((<usize>(row * n + col)) << 2), rowB, k);
+      gemm4x8(a + <usize>row * rowA, rowA, stepA, bCol, rowB, c + (<usize>(row * n + col) << 2), rowB, k);
     }
-    for (; row < m; row++) gemm1x8(a + <usize>row * rowA, stepA, bCol, rowB, c + ((<usize>(row * n + col)) << 2), k);
+    for (; row < m; row++) gemm1x8(a + <usize>row * rowA, stepA, bCol, rowB, c + (<usize>(row * n + col) << 2), k);
   }
   for (; col + 4 <= n; col += 4) {
     const bCol = b + (<usize>col << 2);
@@ -235,7 +247,7 @@ export function matMul(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, sam
         ap += stepA;
         bp += rowB;
       }
-      v128.store(c + ((<usize>(row * n + col)) << 2), acc);
+      v128.store(c + (<usize>(row * n + col) << 2), acc);
     }
   }
   for (; col < n; col++) {
@@ -248,7 +260,26 @@ export function matMul(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, sam
         ap += stepA;
         bp += rowB;
       }
-      store<f32>(c + ((<usize>(row * n + col)) << 2), acc);
+      store<f32>(c + (<usize>(row * n + col) << 2), acc);
+    }
+  }
+  if (bias == 0 && relu == 0) return;
+  // The epilogue, over the (cache-warm) output: bias, then the clamp.
+  const zero = f32x4.splat(0);
+  for (let row = 0; row < m; row++) {
+    const cRow = c + (<usize>(row * n) << 2);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      let v = v128.load(cRow + (<usize>j << 2));
+      if (bias != 0) v = f32x4.add(v, v128.load(bias + (<usize>j << 2)));
+      if (relu != 0) v = f32x4.max(v, zero);
+      v128.store(cRow + (<usize>j << 2), v);
+    }
+    for (; j < n; j++) {
+      let v = load<f32>(cRow + (<usize>j << 2));
+      if (bias != 0) v += load<f32>(bias + (<usize>j << 2));
+      if (relu != 0 && !(v > 0)) v = v != v ? v : 0;
+      store<f32>(cRow + (<usize>j << 2), v);
     }
   }
 }
@@ -304,4 +335,38 @@ function gemm1x8(ap: usize, stepA: usize, bp: usize, rowB: usize, cp: usize, k: 
   }
   v128.store(cp, c0);
   v128.store(cp, c1, 16);
+}
+
+/**
+ * The first half of a dense layer's backward pass: the output gradient through the activation
+ * (`relu` 1: d = dy where y > 0, else 0, written to `d`; 0: d is dy itself, nothing written) and the
+ * bias gradient db[n] = Σ_m d[m, n].
+ */
+export function denseOutputGrad(dy: usize, y: usize, d: usize, db: usize, m: i32, n: i32, relu: i32): void {
+  memory.fill(db, 0, <usize>n << 2);
+  const zero = f32x4.splat(0);
+  for (let row = 0; row < m; row++) {
+    const offset = <usize>(row * n) << 2;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const at = offset + (<usize>j << 2);
+      let g = v128.load(dy + at);
+      if (relu != 0) {
+        g = v128.and(g, f32x4.gt(v128.load(y + at), zero));
+        v128.store(d + at, g);
+      }
+      const sum = db + (<usize>j << 2);
+      v128.store(sum, f32x4.add(v128.load(sum), g));
+    }
+    for (; j < n; j++) {
+      const at = offset + (<usize>j << 2);
+      let g = load<f32>(dy + at);
+      if (relu != 0) {
+        g = load<f32>(y + at) > 0 ? g : 0;
+        store<f32>(d + at, g);
+      }
+      const sum = db + (<usize>j << 2);
+      store<f32>(sum, load<f32>(sum) + g);
+    }
+  }
 }
