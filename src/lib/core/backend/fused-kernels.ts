@@ -72,3 +72,75 @@ export function dense(
   const attrs: FusedDenseAttrs = { activation };
   return tf.engine().runKernel(FUSED_DENSE, { x, w, b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
+
+/**
+ * A convolution layer's forward pass, `activation(conv2d(x, filter) + b)` (NHWC), in one kernel: inputs
+ * `x`, `filter`, `b`; attrs `FusedConvAttrs`. Its gradient takes the output gradient through the
+ * activation and sums the bias gradient in one `BIAS_ACTIVATION_GRAD` kernel, then runs the
+ * convolution's own gradient kernels (the input's only where it is needed).
+ */
+export const FUSED_CONV = 'LatheConv2D';
+
+/** Inputs `dy`, `y` (rows × channels, any leading shape); attrs `FusedDenseAttrs`; outputs d, db. */
+export const BIAS_ACTIVATION_GRAD = 'LatheBiasActivationGrad';
+
+export interface FusedConvAttrs extends FusedDenseAttrs {
+  strides: number;
+  pad: 'same' | 'valid';
+}
+
+let convGradientRegistered = false;
+
+/** `activation(conv2d(x, filter) + b)`: one kernel where the backend has it, the three ops otherwise. */
+export function conv(
+  x: tf.Tensor4D,
+  filter: tf.Tensor,
+  b: tf.Tensor,
+  strides: number,
+  pad: 'same' | 'valid',
+  activation: 'relu' | 'linear'
+): tf.Tensor4D {
+  if (!tf.getKernel(FUSED_CONV, tf.getBackend())) {
+    const z = tf.add(tf.conv2d(x, filter as tf.Tensor4D, strides, pad), b);
+    return (activation === 'relu' ? tf.relu(z) : z) as tf.Tensor4D;
+  }
+  if (!convGradientRegistered) {
+    tf.registerGradient({
+      kernelName: FUSED_CONV,
+      inputsToSave: ['x', 'filter'],
+      outputsToSave: [true],
+      gradFunc: (dy, saved, attrs) => {
+        const [input, weights, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        const { strides: s, pad: p } = attrs as unknown as FusedConvAttrs;
+        const [d, db] = tf
+          .engine()
+          .runKernel(BIAS_ACTIVATION_GRAD, { dy: dy as tf.Tensor, y }, attrs) as tf.Tensor4D[];
+        const convAttrs = { strides: s, pad: p, dataFormat: 'NHWC', dilations: 1 };
+        return {
+          x: () =>
+            tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropInput',
+                { dy: d as tf.Tensor, filter: weights },
+                { ...convAttrs, inputShape: input.shape }
+              ) as tf.Tensor,
+          filter: () =>
+            tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropFilter',
+                { x: input, dy: d as tf.Tensor },
+                { ...convAttrs, filterShape: weights.shape }
+              ) as tf.Tensor,
+          b: () => db as tf.Tensor
+        };
+      }
+    });
+    convGradientRegistered = true;
+  }
+  const attrs: FusedConvAttrs = { activation, strides, pad };
+  return tf
+    .engine()
+    .runKernel(FUSED_CONV, { x, filter, b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}

@@ -10,7 +10,7 @@ import { buildNetwork, readParams } from '../models/network';
 import { createOptimizer } from '../models/optimizers';
 import { stripeImages } from '../models/test-data';
 import { fitNetwork } from '../models/trainer';
-import { dense, FUSED_ADAM_STEP, FUSED_DENSE } from './fused-kernels';
+import { conv, dense, FUSED_ADAM_STEP, FUSED_CONV, FUSED_DENSE } from './fused-kernels';
 import { simdKernelsFor } from './simd-kernels';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
@@ -193,6 +193,28 @@ describe('wasm training kernels', () => {
           ...gradients(() => tf.sum(tf.mul(dense(x as tf.Tensor2D, w, b, activation), weights)), [x, w, b])
         ];
         tf.dispose([x, w, b, weights]);
+        return out;
+      });
+    });
+  }
+
+  // The fused convolution layer (XNNPACK's fused forward; activation and bias gradients in one kernel).
+  for (const [stride, padding, activation] of [
+    [1, 'same', 'relu'],
+    [2, 'valid', 'relu'],
+    [1, 'valid', 'linear']
+  ] as const) {
+    it(`computes a ${activation} convolution layer (stride ${stride}, ${padding}) and its gradients like the cpu backend`, async () => {
+      expect(tf.getKernel(FUSED_CONV, 'wasm')).toBeDefined();
+      await sameOnBoth(() => {
+        const x = tf.variable(random([2, 9, 8, 3], 22));
+        const filter = tf.variable(random([3, 3, 3, 8], 23));
+        const b = tf.variable(random([8], 24));
+        const layer = () => conv(x as tf.Tensor4D, filter, b, stride, padding, activation);
+        const forward = layer();
+        const weights = tf.randomUniform(forward.shape, -1, 1, 'float32', 25);
+        const out = [forward, ...gradients(() => tf.sum(tf.mul(layer(), weights)), [x, filter, b])];
+        tf.dispose([x, filter, b, weights]);
         return out;
       });
     });

@@ -23,10 +23,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  BIAS_ACTIVATION_GRAD,
   FUSED_ADAM_STEP,
+  FUSED_CONV,
   FUSED_DENSE,
   FUSED_DENSE_GRAD,
   type FusedAdamAttrs,
+  type FusedConvAttrs,
   type FusedDenseAttrs
 } from './fused-kernels';
 import { simdKernelsFor, simdKernelsSupported, type SimdKernels } from './simd-kernels';
@@ -654,6 +657,49 @@ function fusedDenseGrad(): MultiKernel {
   };
 }
 
+/** `FUSED_CONV`: wasm's (XNNPACK) FusedConv2D, which adds the bias and clamps as it writes the output. */
+function fusedConv(): Kernel {
+  return (args) => {
+    const { x, filter, b } = args.inputs as { x: Info; filter: Info; b: Info };
+    const { activation, strides, pad } = args.attrs as unknown as FusedConvAttrs;
+    return original('FusedConv2D')({
+      inputs: { x, filter, bias: b },
+      backend: args.backend,
+      attrs: { strides, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined, activation }
+    });
+  };
+}
+
+/** `BIAS_ACTIVATION_GRAD`: d = dy through the activation (dy itself, shared, when linear), db = Σ d per channel. */
+function biasActivationGrad(): MultiKernel {
+  return (args) => {
+    const { backend } = args;
+    const { dy, y } = args.inputs as { dy: Info; y: Info };
+    const { activation } = args.attrs as unknown as FusedDenseAttrs;
+    const channels = dy.shape.at(-1) ?? 0;
+    const rows = tf.util.sizeFromShape(dy.shape) / Math.max(1, channels);
+    const relu = activation === 'relu';
+    let d: Info;
+    if (relu) {
+      d = backend.makeOutput(dy.shape, 'float32');
+    } else {
+      backend.incRef(dy.dataId);
+      d = { dataId: dy.dataId, shape: dy.shape, dtype: dy.dtype };
+    }
+    const db = backend.makeOutput([channels], 'float32');
+    requireSimd(backend).denseOutputGrad(
+      pointer(backend, dy),
+      pointer(backend, y),
+      pointer(backend, d),
+      pointer(backend, db),
+      rows,
+      channels,
+      relu ? 1 : 0
+    );
+    return [d, db];
+  };
+}
+
 /**
  * Identity (and a cast to the same type) shares the buffer, as on the cpu backend, instead of copying it.
  * tfjs clones every tensor it saves for the backward pass, so wasm's copying Identity copied each layer's
@@ -722,5 +768,7 @@ export function registerWasmTrainingKernels(): void {
   if (simdKernelsSupported()) {
     override(FUSED_DENSE, fusedDense);
     override(FUSED_DENSE_GRAD, fusedDenseGrad);
+    override(FUSED_CONV, fusedConv);
+    override(BIAS_ACTIVATION_GRAD, biasActivationGrad);
   }
 }

@@ -7,7 +7,7 @@
  * the sigmoid or softmax, so the forward pass returns logits (or standardized values for regression).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { dense as fusedDense } from '../backend/fused-kernels';
+import { conv as fusedConv, dense as fusedDense } from '../backend/fused-kernels';
 import { LatheError } from '../errors';
 import { seededRandom } from '../pipeline/split';
 import type { Activation, LayerSpec, ModelSpec } from './model-spec';
@@ -278,10 +278,12 @@ export function buildNetwork(
         const bias = add(`${name}/bias`, [layer.filters], new Float32Array(layer.filters));
         const { stride, padding, activation } = layer;
         steps.push((x) =>
-          applyActivation(
-            tf.add(tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, padding), bias),
-            activation
-          )
+          activation === 'relu' || activation === 'linear'
+            ? fusedConv(x as tf.Tensor4D, kernel, bias, stride, padding, activation)
+            : applyActivation(
+                tf.add(tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, padding), bias),
+                activation
+              )
         );
         const out = (size: number) =>
           padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - k) / stride) + 1;
