@@ -36,7 +36,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="mlp,cnn", help="comma-separated: mlp, cnn")
     parser.add_argument("--mlp-rows", type=int, default=20000)
-    parser.add_argument("--mlp-epochs", type=int, default=5)
+    parser.add_argument("--mlp-epochs", type=int, default=10)
     parser.add_argument("--cnn-rows", type=int, default=2000)
     parser.add_argument("--cnn-epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 keeps torch's default")

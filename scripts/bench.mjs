@@ -15,7 +15,7 @@
  * Options:
  *   --models mlp,cnn (add `logistic` for the earlier logistic-regression epoch benchmark)
  *   --backends webgpu,webgl,wasm,cpu
- *   --mlp-rows N (20000), --mlp-epochs N (5), --cnn-rows N (2000), --cnn-epochs N (3)
+ *   --mlp-rows N (20000), --mlp-epochs N (10), --cnn-rows N (2000), --cnn-epochs N (3)
  *   --logistic-rows N (20000), --logistic-epochs N (3)
  *   --slow-rows-factor F (0.25): the share of the rows software WebGPU/WebGL adapters (SwiftShader)
  *     train the tabular models on; --slow-cnn-rows N (320, one batch of 256 training images per epoch):
@@ -59,7 +59,7 @@ const { values: args } = parseArgs({
     models: { type: 'string', default: 'mlp,cnn' },
     backends: { type: 'string', default: BACKENDS.join(',') },
     'mlp-rows': { type: 'string', default: '20000' },
-    'mlp-epochs': { type: 'string', default: '5' },
+    'mlp-epochs': { type: 'string', default: '10' },
     'cnn-rows': { type: 'string', default: '2000' },
     'cnn-epochs': { type: 'string', default: '3' },
     'logistic-rows': { type: 'string', default: '20000' },
