@@ -15,6 +15,7 @@ export default ts.config(
       'test-results/',
       'playwright-report/',
       'e2e/.tmp/',
+      '.prof/',
       // AssemblyScript, compiled by scripts/build-kernels.mjs; its output is the generated module.
       'src/lib/core/backend/assembly/',
       'src/lib/core/backend/training-kernels.wasm.ts'

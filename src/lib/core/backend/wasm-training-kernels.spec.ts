@@ -220,6 +220,26 @@ describe('wasm training kernels', () => {
     });
   }
 
+  it('takes the fused layers away where the SIMD kernels cannot be bound, and the layers use the ops', async () => {
+    const setups = [FUSED_DENSE, FUSED_CONV].map((name) => tf.getKernel(name, 'wasm')?.setupFunc);
+    expect(setups.every((setup) => setup !== undefined)).toBe(true);
+    // A backend whose memory the kernels cannot reach (the setups tfjs runs as a backend starts).
+    for (const setup of setups) setup?.({ wasm: {} } as unknown as tf.KernelBackend);
+    try {
+      expect(tf.getKernel(FUSED_DENSE, 'wasm')).toBeUndefined();
+      expect(tf.getKernel(FUSED_CONV, 'wasm')).toBeUndefined();
+      await sameOnBoth(() => {
+        const x = random([5, 4], 26);
+        const w = random([4, 6], 27);
+        const b = random([6], 28);
+        return [dense(x as tf.Tensor2D, w, b, 'relu')];
+      });
+    } finally {
+      registerWasmTrainingKernels();
+    }
+    expect(tf.getKernel(FUSED_DENSE, 'wasm')).toBeDefined();
+  });
+
   it('slices like the cpu backend, contiguous or not', async () => {
     await sameOnBoth(() => {
       const order = tf.tensor1d([5, 3, 9, 1, 0, 7], 'int32');

@@ -765,10 +765,35 @@ export function registerWasmTrainingKernels(): void {
     shareBuffer(base as Kernel, ({ inputs, attrs }) => inputs.x?.dtype === attrs.dtype)
   );
   override('UnsortedSegmentSum', unsortedSegmentSum);
-  if (simdKernelsSupported()) {
-    override(FUSED_DENSE, fusedDense);
-    override(FUSED_DENSE_GRAD, fusedDenseGrad);
-    override(FUSED_CONV, fusedConv);
-    override(BIAS_ACTIVATION_GRAD, biasActivationGrad);
+  if (simdKernelsSupported()) registerFusedLayers();
+}
+
+const FUSED_LAYERS: Array<[string, Kernel | MultiKernel]> = [
+  [FUSED_DENSE, fusedDense()],
+  [FUSED_DENSE_GRAD, fusedDenseGrad()],
+  [FUSED_CONV, fusedConv()],
+  [BIAS_ACTIVATION_GRAD, biasActivationGrad()]
+];
+
+/**
+ * The fused layers need the SIMD kernels bound to the backend's memory, known only once the backend has
+ * started: tfjs runs each kernel's setup then, and where the kernels cannot be bound the fused layers
+ * are taken away again, so `network.ts` uses the plain ops.
+ */
+function registerFusedLayers(): void {
+  for (const [name, kernelFunc] of FUSED_LAYERS) {
+    if (registered.has(name)) continue;
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      setupFunc: (backend) => {
+        if (!simd(backend as unknown as WasmBackend) && tf.getKernel(name, 'wasm')) {
+          tf.unregisterKernel(name, 'wasm');
+          registered.delete(name);
+        }
+      }
+    });
+    registered.add(name);
   }
 }
