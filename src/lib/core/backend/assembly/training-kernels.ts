@@ -340,33 +340,62 @@ function gemm1x8(ap: usize, stepA: usize, bp: usize, rowB: usize, cp: usize, k: 
 /**
  * The first half of a dense layer's backward pass: the output gradient through the activation
  * (`relu` 1: d = dy where y > 0, else 0, written to `d`; 0: d is dy itself, nothing written) and the
- * bias gradient db[n] = Σ_m d[m, n].
+ * bias gradient db[n] = Σ_m d[m, n]. Columns in blocks of 16, then 4, then one, each block's sums kept
+ * in registers down all the rows.
  */
 export function denseOutputGrad(dy: usize, y: usize, d: usize, db: usize, m: i32, n: i32, relu: i32): void {
-  memory.fill(db, 0, <usize>n << 2);
-  const zero = f32x4.splat(0);
-  for (let row = 0; row < m; row++) {
-    const offset = <usize>(row * n) << 2;
-    let j = 0;
-    for (; j + 4 <= n; j += 4) {
-      const at = offset + (<usize>j << 2);
-      let g = v128.load(dy + at);
-      if (relu != 0) {
-        g = v128.and(g, f32x4.gt(v128.load(y + at), zero));
-        v128.store(d + at, g);
-      }
-      const sum = db + (<usize>j << 2);
-      v128.store(sum, f32x4.add(v128.load(sum), g));
+  const row = <usize>n << 2;
+  let col = 0;
+  for (; col + 16 <= n; col += 16) {
+    const at = <usize>col << 2;
+    let s0 = f32x4.splat(0);
+    let s1 = f32x4.splat(0);
+    let s2 = f32x4.splat(0);
+    let s3 = f32x4.splat(0);
+    for (let r = 0; r < m; r++) {
+      const o = <usize>r * row + at;
+      const g0 = outputGrad(dy, y, d, o, relu);
+      const g1 = outputGrad(dy, y, d, o + 16, relu);
+      const g2 = outputGrad(dy, y, d, o + 32, relu);
+      const g3 = outputGrad(dy, y, d, o + 48, relu);
+      s0 = f32x4.add(s0, g0);
+      s1 = f32x4.add(s1, g1);
+      s2 = f32x4.add(s2, g2);
+      s3 = f32x4.add(s3, g3);
     }
-    for (; j < n; j++) {
-      const at = offset + (<usize>j << 2);
-      let g = load<f32>(dy + at);
-      if (relu != 0) {
-        g = load<f32>(y + at) > 0 ? g : 0;
-        store<f32>(d + at, g);
-      }
-      const sum = db + (<usize>j << 2);
-      store<f32>(sum, load<f32>(sum) + g);
-    }
+    v128.store(db + at, s0);
+    v128.store(db + at, s1, 16);
+    v128.store(db + at, s2, 32);
+    v128.store(db + at, s3, 48);
   }
+  for (; col + 4 <= n; col += 4) {
+    const at = <usize>col << 2;
+    let s0 = f32x4.splat(0);
+    for (let r = 0; r < m; r++) s0 = f32x4.add(s0, outputGrad(dy, y, d, <usize>r * row + at, relu));
+    v128.store(db + at, s0);
+  }
+  for (; col < n; col++) {
+    const at = <usize>col << 2;
+    let sum: f32 = 0;
+    for (let r = 0; r < m; r++) {
+      const o = <usize>r * row + at;
+      let g = load<f32>(dy + o);
+      if (relu != 0) {
+        g = load<f32>(y + o) > 0 ? g : 0;
+        store<f32>(d + o, g);
+      }
+      sum += g;
+    }
+    store<f32>(db + at, sum);
+  }
+}
+
+/** Four values of d at byte offset `o` (written to `d` when `relu`). */
+@inline
+function outputGrad(dy: usize, y: usize, d: usize, o: usize, relu: i32): v128 {
+  const g = v128.load(dy + o);
+  if (relu == 0) return g;
+  const masked = v128.and(g, f32x4.gt(v128.load(y + o), f32x4.splat(0)));
+  v128.store(d + o, masked);
+  return masked;
 }
