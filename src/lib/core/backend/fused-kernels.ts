@@ -37,7 +37,20 @@ export interface FusedDenseAttrs {
   activation: 'relu' | 'linear';
 }
 
-let denseGradientRegistered = false;
+/** tfjs keeps one gradient per kernel name, globally; the fused ops register theirs on first use. */
+const gradientsRegistered = new Set<string>();
+
+function registerGradientOnce(config: tf.GradConfig): void {
+  if (gradientsRegistered.has(config.kernelName)) return;
+  tf.registerGradient(config);
+  gradientsRegistered.add(config.kernelName);
+}
+
+/** The unfused layer: `activation(z + b)` as ops. */
+function plainLayer<T extends tf.Tensor>(z: T, b: tf.Tensor, activation: 'relu' | 'linear'): T {
+  const biased = tf.add(z, b);
+  return (activation === 'relu' ? tf.relu(biased) : biased) as T;
+}
 
 /** `activation(x · w + b)`: one kernel where the backend has it, the three ops otherwise. */
 export function dense(
@@ -46,29 +59,20 @@ export function dense(
   b: tf.Tensor,
   activation: 'relu' | 'linear'
 ): tf.Tensor2D {
-  if (!tf.getKernel(FUSED_DENSE, tf.getBackend())) {
-    const z = tf.add(tf.matMul(x, w as tf.Tensor2D), b);
-    return (activation === 'relu' ? tf.relu(z) : z) as tf.Tensor2D;
-  }
-  if (!denseGradientRegistered) {
-    tf.registerGradient({
-      kernelName: FUSED_DENSE,
-      inputsToSave: ['x', 'w'],
-      outputsToSave: [true],
-      gradFunc: (dy, saved, attrs) => {
-        const [input, weights, y] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const [dx, dw, db] = tf
-          .engine()
-          .runKernel(
-            FUSED_DENSE_GRAD,
-            { dy: dy as tf.Tensor, x: input, w: weights, y },
-            attrs
-          ) as tf.Tensor[];
-        return { x: () => dx as tf.Tensor, w: () => dw as tf.Tensor, b: () => db as tf.Tensor };
-      }
-    });
-    denseGradientRegistered = true;
-  }
+  if (!tf.getKernel(FUSED_DENSE, tf.getBackend()))
+    return plainLayer(tf.matMul(x, w as tf.Tensor2D), b, activation);
+  registerGradientOnce({
+    kernelName: FUSED_DENSE,
+    inputsToSave: ['x', 'w'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [input, weights, y] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const [dx, dw, db] = tf
+        .engine()
+        .runKernel(FUSED_DENSE_GRAD, { dy: dy as tf.Tensor, x: input, w: weights, y }, attrs) as tf.Tensor[];
+      return { x: () => dx as tf.Tensor, w: () => dw as tf.Tensor, b: () => db as tf.Tensor };
+    }
+  });
   const attrs: FusedDenseAttrs = { activation };
   return tf.engine().runKernel(FUSED_DENSE, { x, w, b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
@@ -89,8 +93,6 @@ export interface FusedConvAttrs extends FusedDenseAttrs {
   pad: 'same' | 'valid';
 }
 
-let convGradientRegistered = false;
-
 /** `activation(conv2d(x, filter) + b)`: one kernel where the backend has it, the three ops otherwise. */
 export function conv(
   x: tf.Tensor4D,
@@ -101,44 +103,40 @@ export function conv(
   activation: 'relu' | 'linear'
 ): tf.Tensor4D {
   if (!tf.getKernel(FUSED_CONV, tf.getBackend())) {
-    const z = tf.add(tf.conv2d(x, filter as tf.Tensor4D, strides, pad), b);
-    return (activation === 'relu' ? tf.relu(z) : z) as tf.Tensor4D;
+    return plainLayer(tf.conv2d(x, filter as tf.Tensor4D, strides, pad), b, activation);
   }
-  if (!convGradientRegistered) {
-    tf.registerGradient({
-      kernelName: FUSED_CONV,
-      inputsToSave: ['x', 'filter'],
-      outputsToSave: [true],
-      gradFunc: (dy, saved, attrs) => {
-        const [input, weights, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-        const { strides: s, pad: p } = attrs as unknown as FusedConvAttrs;
-        const [d, db] = tf
-          .engine()
-          .runKernel(BIAS_ACTIVATION_GRAD, { dy: dy as tf.Tensor, y }, attrs) as tf.Tensor4D[];
-        const convAttrs = { strides: s, pad: p, dataFormat: 'NHWC', dilations: 1 };
-        return {
-          x: () =>
-            tf
-              .engine()
-              .runKernel(
-                'Conv2DBackpropInput',
-                { dy: d as tf.Tensor, filter: weights },
-                { ...convAttrs, inputShape: input.shape }
-              ) as tf.Tensor,
-          filter: () =>
-            tf
-              .engine()
-              .runKernel(
-                'Conv2DBackpropFilter',
-                { x: input, dy: d as tf.Tensor },
-                { ...convAttrs, filterShape: weights.shape }
-              ) as tf.Tensor,
-          b: () => db as tf.Tensor
-        };
-      }
-    });
-    convGradientRegistered = true;
-  }
+  registerGradientOnce({
+    kernelName: FUSED_CONV,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [input, weights, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      const { strides: s, pad: p } = attrs as unknown as FusedConvAttrs;
+      const [d, db] = tf
+        .engine()
+        .runKernel(BIAS_ACTIVATION_GRAD, { dy: dy as tf.Tensor, y }, attrs) as tf.Tensor4D[];
+      const convAttrs = { strides: s, pad: p, dataFormat: 'NHWC', dilations: 1 };
+      return {
+        x: () =>
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropInput',
+              { dy: d as tf.Tensor, filter: weights },
+              { ...convAttrs, inputShape: input.shape }
+            ) as tf.Tensor,
+        filter: () =>
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x: input, dy: d as tf.Tensor },
+              { ...convAttrs, filterShape: weights.shape }
+            ) as tf.Tensor,
+        b: () => db as tf.Tensor
+      };
+    }
+  });
   const attrs: FusedConvAttrs = { activation, strides, pad };
   return tf
     .engine()
