@@ -33,8 +33,15 @@ export const FUSED_DENSE = 'LatheDense';
 /** Inputs `dy`, `x`, `w`, `y` (the forward output); outputs dx, dw, db. */
 export const FUSED_DENSE_GRAD = 'LatheDenseGrad';
 
+/** The activations the fused layers apply themselves; a layer with another one uses the plain ops. */
+export type FusedActivation = 'relu' | 'linear';
+
+export function isFusedActivation(activation: string): activation is FusedActivation {
+  return activation === 'relu' || activation === 'linear';
+}
+
 export interface FusedDenseAttrs {
-  activation: 'relu' | 'linear';
+  activation: FusedActivation;
 }
 
 /** tfjs keeps one gradient per kernel name, globally; the fused ops register theirs on first use. */
@@ -47,18 +54,13 @@ function registerGradientOnce(config: tf.GradConfig): void {
 }
 
 /** The unfused layer: `activation(z + b)` as ops. */
-function plainLayer<T extends tf.Tensor>(z: T, b: tf.Tensor, activation: 'relu' | 'linear'): T {
+function plainLayer<T extends tf.Tensor>(z: T, b: tf.Tensor, activation: FusedActivation): T {
   const biased = tf.add(z, b);
   return (activation === 'relu' ? tf.relu(biased) : biased) as T;
 }
 
 /** `activation(x · w + b)`: one kernel where the backend has it, the three ops otherwise. */
-export function dense(
-  x: tf.Tensor2D,
-  w: tf.Tensor,
-  b: tf.Tensor,
-  activation: 'relu' | 'linear'
-): tf.Tensor2D {
+export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, activation: FusedActivation): tf.Tensor2D {
   if (!tf.getKernel(FUSED_DENSE, tf.getBackend()))
     return plainLayer(tf.matMul(x, w as tf.Tensor2D), b, activation);
   registerGradientOnce({
@@ -100,7 +102,7 @@ export function conv(
   b: tf.Tensor,
   strides: number,
   pad: 'same' | 'valid',
-  activation: 'relu' | 'linear'
+  activation: FusedActivation
 ): tf.Tensor4D {
   if (!tf.getKernel(FUSED_CONV, tf.getBackend())) {
     return plainLayer(tf.conv2d(x, filter as tf.Tensor4D, strides, pad), b, activation);

@@ -7,7 +7,7 @@
  * the sigmoid or softmax, so the forward pass returns logits (or standardized values for regression).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { conv as fusedConv, dense as fusedDense } from '../backend/fused-kernels';
+import { conv as fusedConv, dense as fusedDense, isFusedActivation } from '../backend/fused-kernels';
 import { LatheError } from '../errors';
 import { seededRandom } from '../pipeline/split';
 import type { Activation, LayerSpec, ModelSpec } from './model-spec';
@@ -156,7 +156,7 @@ export function buildNetwork(
     );
     const bias = add(`${name}/bias`, [units], new Float32Array(units));
     steps.push((x) =>
-      activation === 'relu' || activation === 'linear'
+      isFusedActivation(activation)
         ? fusedDense(x as tf.Tensor2D, kernel, bias, activation)
         : applyActivation(tf.add(tf.matMul(x as tf.Tensor2D, kernel), bias), activation)
     );
@@ -278,7 +278,7 @@ export function buildNetwork(
         const bias = add(`${name}/bias`, [layer.filters], new Float32Array(layer.filters));
         const { stride, padding, activation } = layer;
         steps.push((x) =>
-          activation === 'relu' || activation === 'linear'
+          isFusedActivation(activation)
             ? fusedConv(x as tf.Tensor4D, kernel, bias, stride, padding, activation)
             : applyActivation(
                 tf.add(tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, padding), bias),
