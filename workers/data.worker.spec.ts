@@ -119,13 +119,16 @@ describe('data worker API', () => {
 
   it('cancel() stops an import that is waiting on a slow file', async () => {
     const api = createDataWorkerApi();
+    const start = new TextEncoder().encode('a,b\n1,2\n');
     const stalled = {
       name: 'slow.csv',
       size: 1_000_000,
+      // Its format is told from its first bytes, which are there; the rest never comes.
+      slice: () => new Blob([start]),
       stream: () =>
         new ReadableStream<Uint8Array>({
           start(controller) {
-            controller.enqueue(new TextEncoder().encode('a,b\n1,2\n'));
+            controller.enqueue(start);
             // Never closes: the import waits for more bytes until it is cancelled.
           }
         })

@@ -1004,7 +1004,11 @@ export class CsvParser {
     return this.startTokenizing();
   }
 
-  /** Adds the next piece of UTF-8; returns the data rows it completed (none with a sink). */
+  /**
+   * Adds the next piece of UTF-8; returns the data rows it completed (none with a sink). The piece is
+   * read during the call only: what the parser keeps of it (an open record, the sniffing sample) it
+   * copies, so the caller may fill the same buffer again.
+   */
   pushBytes(bytes: Uint8Array): CsvRow[] {
     if (this.finished) throw new CsvError('parser_finished', 'This CSV parser has already been ended.');
     if (!this.started) {
@@ -1017,11 +1021,15 @@ export class CsvParser {
       this.byteTokenizer.push(bytes);
       return this.takeCompleted();
     }
-    this.sampleBytes.push(bytes);
     // Counted only as far as the thresholds: a first piece may be megabytes.
     this.sampleChars += utf16Length(bytes, SNIFF_CHARS - this.sampleChars);
     this.sampleLineBreaks += countByte(bytes, LF, SNIFF_LINES - this.sampleLineBreaks);
-    if (this.sampleLineBreaks < SNIFF_LINES && this.sampleChars < SNIFF_CHARS) return [];
+    if (this.sampleLineBreaks < SNIFF_LINES && this.sampleChars < SNIFF_CHARS) {
+      // Kept past this call: a copy, since the caller may reuse the piece's buffer.
+      this.sampleBytes.push(bytes.slice());
+      return [];
+    }
+    this.sampleBytes.push(bytes);
     return this.startTokenizing();
   }
 

@@ -182,10 +182,16 @@ export class IngestContext {
     if (this.encoder && this.encoder.pending > MAX_PENDING_CHUNKS) await this.encoder.settle();
   }
 
-  /** Pieces of the byte stream, counting bytes, checking for cancellation, keeping up with the writer. */
-  async *pieces(stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  /**
+   * Pieces of the byte stream, counting bytes, checking for cancellation, keeping up with the writer.
+   * With `recycle`, see `readPieces`: each piece is good only until the one after it has been read.
+   */
+  async *pieces(
+    stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+    recycle = false
+  ): AsyncGenerator<Uint8Array> {
     this.bytesRead = 0;
-    for await (const bytes of readPieces(stream, this.options.signal)) {
+    for await (const bytes of readPieces(stream, this.options.signal, recycle)) {
       this.checkCancelled();
       this.bytesRead += bytes.byteLength;
       yield bytes;
@@ -595,7 +601,8 @@ async function readCsv(
       encoder.pushBatch(batch);
     }
   });
-  for await (const piece of decodeUtf8(ctx, ctx.pieces(stream), state, text)) {
+  // The parser copies what it keeps of a piece, so the pieces can be read into two recycled buffers.
+  for await (const piece of decodeUtf8(ctx, ctx.pieces(stream, true), state, text)) {
     parser.pushBytes(piece);
     ctx.progress();
   }
@@ -638,17 +645,29 @@ export async function ingestSource(
   return ctx.run(() => ingestWith(ctx, source));
 }
 
+/** How much of a file its format is told from. */
+const HEAD_BYTES = 4096;
+
 async function ingestWith(ctx: IngestContext, source: IngestSource): Promise<IngestResult> {
   const opts = ctx.options;
-  const first = await peek(readPieces(source.stream(), opts.signal), 4096);
-  const detected = detectFormat(first.head, opts.fileName);
+  // A source that reads at random gives its first bytes without a stream, so every reader opens its
+  // own (CSV's reads into recycled buffers); another source is peeked, and the first pass reads on
+  // from there. Later passes open the source again.
+  let head: Uint8Array;
+  let firstStream: AsyncIterable<Uint8Array> | undefined;
+  if (source.read) {
+    head = new Uint8Array(await source.read(0, Math.min(HEAD_BYTES, source.size)));
+  } else {
+    const first = await peek(readPieces(source.stream(), opts.signal), HEAD_BYTES);
+    head = first.head;
+    firstStream = first.rest;
+  }
+  const detected = detectFormat(head, opts.fileName);
   const notes = detected.note ? [detected.note] : [];
   const addNotes = (result: IngestResult): IngestResult => {
     result.report.warnings.unshift(...notes);
     return result;
   };
-  // The peeked stream is used by the first pass; later passes open the source again.
-  let firstStream: AsyncIterable<Uint8Array> | undefined = first.rest;
   const open = (): ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> => {
     const stream = firstStream ?? source.stream();
     firstStream = undefined;
@@ -685,16 +704,30 @@ async function ingestWith(ctx: IngestContext, source: IngestSource): Promise<Ing
   }
 }
 
-/** Pieces of a byte stream; a ReadableStream is read with a reader since not every browser makes it async-iterable. */
+/** How much a recycled piece holds (see `readPieces`). */
+export const RECYCLED_PIECE_BYTES = 1 << 20;
+
+/**
+ * Pieces of a byte stream; a ReadableStream is read with a reader since not every browser makes it
+ * async-iterable.
+ *
+ * With `recycle`, a byte stream (a `Blob`'s, in browsers and in Node) is read into two buffers of
+ * `RECYCLED_PIECE_BYTES` in turn, each filled before it is handed on: a piece is good until the one
+ * after it has been read (then its view is detached, so a stale read sees no bytes rather than
+ * others). A fresh buffer per piece, as the default reader gives, costs a page fault per 4 KB touched,
+ * which in a browser took as long as parsing the bytes. Other streams are read as they come.
+ */
 export async function* readPieces(
   stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
-  signal: AbortSignal | undefined
+  signal: AbortSignal | undefined,
+  recycle = false
 ): AsyncGenerator<Uint8Array> {
   if (!isReadableStream(stream)) {
     yield* stream;
     return;
   }
-  const reader = stream.getReader();
+  const byob = recycle ? byobReader(stream) : undefined;
+  const reader = byob ?? stream.getReader();
   let done = false;
   const cancel = (): void => {
     // Wake a pending read so cancellation does not wait for the next piece of a slow source.
@@ -702,17 +735,51 @@ export async function* readPieces(
   };
   signal?.addEventListener('abort', cancel, { once: true });
   try {
-    for (;;) {
-      const piece = await reader.read();
-      done = piece.done;
-      if (piece.done) return;
-      yield piece.value;
+    if (!byob) {
+      const plain = reader as ReadableStreamDefaultReader<Uint8Array>;
+      for (;;) {
+        const piece = await plain.read();
+        done = piece.done;
+        if (piece.done) return;
+        yield piece.value;
+      }
+    }
+    let next = new ArrayBuffer(RECYCLED_PIECE_BYTES);
+    let spare = new ArrayBuffer(RECYCLED_PIECE_BYTES);
+    while (!done) {
+      let buffer = next;
+      let filled = 0;
+      while (filled < buffer.byteLength) {
+        const piece = await byob.read(new Uint8Array(buffer, filled));
+        // The read took the buffer over and gives it back in `value` (none when cancelled).
+        if (piece.value) {
+          buffer = piece.value.buffer as ArrayBuffer;
+          filled += piece.value.byteLength;
+        }
+        if (piece.done) {
+          done = true;
+          break;
+        }
+      }
+      if (filled > 0) yield new Uint8Array(buffer, 0, filled);
+      next = spare;
+      spare = buffer;
     }
   } finally {
     signal?.removeEventListener('abort', cancel);
     // Stopped early (bad row, cancellation): let the source close its file handle.
     if (!done) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
+  }
+}
+
+/** A reader into buffers of our own, where the stream is a byte stream. */
+function byobReader(stream: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
+  try {
+    return stream.getReader({ mode: 'byob' });
+  } catch {
+    // Not a byte stream: only a default reader reads it.
+    return undefined;
   }
 }
 
