@@ -22,7 +22,8 @@
  * --warm N (1: more runs of the same parser in the same page after the timed cold one; the fastest
  * is reported as `warm`: steady-state throughput, without the start-up of a fresh page, the module
  * and worker loading and the JIT warming up, which the cold run includes for every parser),
- * --timeout S (600 per run), --parsers lathe,lathe-one-worker,papaparse,udsv, --dir PATH (where files are generated),
+ * --timeout S (600 per run), --parsers lathe,lathe-one-worker,papaparse,papaparse-count,udsv,udsv-count,
+ * --dir PATH (where files are generated),
  * --build DIR (the production build to serve; build/ by default).
  */
 import { execFileSync } from 'node:child_process';
@@ -44,12 +45,15 @@ import {
   withTimeout
 } from './bench-lib.mjs';
 
+/** Lathe's import, then what it is compared with: each other parser keeping its arrays, and counting only. */
+const PARSERS = ['lathe', 'lathe-one-worker', 'papaparse', 'papaparse-count', 'udsv', 'udsv-count'];
+
 const { values: args } = parseArgs({
   options: {
     mb: { type: 'string', default: '80' },
     'big-mb': { type: 'string', default: '1024' },
     timeout: { type: 'string', default: '600' },
-    parsers: { type: 'string', default: 'lathe,lathe-one-worker,papaparse,udsv' },
+    parsers: { type: 'string', default: PARSERS.join(',') },
     repeat: { type: 'string', default: '1' },
     warm: { type: 'string', default: '1' },
     dir: { type: 'string', default: path.join(os.tmpdir(), 'lathe-bench-ingest') },
@@ -61,9 +65,7 @@ const bigBytes = Number(args['big-mb']) * 1e6;
 const timeoutMs = Number(args.timeout) * 1000;
 const repeat = Math.max(1, Number(args.repeat) || 1);
 const warmRuns = Math.max(0, Number(args.warm) || 0);
-const parsers = args.parsers
-  .split(',')
-  .filter((p) => ['lathe', 'lathe-one-worker', 'papaparse', 'udsv'].includes(p));
+const parsers = args.parsers.split(',').filter((p) => PARSERS.includes(p));
 const PARQUET = path.join(ROOT, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
 
 /** mulberry32, so generated files are the same on every run. */
@@ -377,8 +379,11 @@ async function main() {
     notes: [
       'lathe: the data worker of the production build: decode, parse, infer from a 10k-row sample, encode typed Arrow IPC chunks, SHA-256 each; the chunks are transferred to the page. Files of 16 MB and more on a machine with two cores or more: the chunks are written (distinct counts, Arrow IPC, SHA-256) on the chunk worker while the data worker parses on.',
       'lathe-one-worker: the same with the chunk worker turned off: everything on the data worker.',
-      'papaparse: Papa.parse(File, { dynamicTyping: true, chunkSize: 8 MB }) on the page thread, rows counted per chunk and dropped.',
-      'udsv: File.stream() → TextDecoderStream → uDSV parser.chunk(text, typedArrs), schema inferred from the first piece; rows counted and dropped.',
+      'papaparse: Papa.parse(File, { dynamicTyping: true, chunkSize: 8 MB }) on the page thread; every chunk of typed rows kept (parsing into arrays, as Lathe keeps its chunks).',
+      'papaparse-count: the same, each chunk of rows counted and dropped.',
+      'udsv: File.stream() → TextDecoderStream → uDSV parser.chunk(text, typedCols) and parser.end(), schema inferred from the first piece: typed columns (an array of values per column) kept, as Lathe keeps its chunks.',
+      'udsv-count: the same with typedArrs and a callback: each typed row counted and dropped.',
+      'summary: lathe ÷ each other parser, in MB/s, cold and warm, per file.',
       'cpu: user + system time of the Chromium renderer processes (page and workers) over the run, from /proc; mbPerCpuSec = MB / CPU seconds, less sensitive than MB/s to other load on the machine.',
       `repeat: ${repeat} run(s) per parser and file, each in a fresh page; the fastest is reported.`,
       'page cache: before each cold run the script reads the file through once, so every parser reads it from memory, not from disk.',
@@ -394,6 +399,7 @@ async function main() {
       )
     ),
     csv,
+    summary: summaryOf(csv),
     parquet: { file: 'node_modules/vega-datasets/data/flights-3m.parquet', ...parquet },
     memory
   };
@@ -438,6 +444,11 @@ async function main() {
     ],
     lines
   );
+  console.log('\nlathe ÷ each, MB/s cold / warm:');
+  for (const [kind, byParser] of Object.entries(report.summary)) {
+    const cells = Object.entries(byParser).map(([p, r]) => `${p} ${fmt(r.cold, 2)} / ${fmt(r.warm, 2)}`);
+    console.log(`  ${kind}: ${cells.join(', ')}`);
+  }
   if (parquet && !parquet.error) {
     console.log(`\nflights-3m.parquet: ${parquet.rows} rows in ${fmt(parquet.ms / 1000, 2)} s`);
   }
@@ -448,6 +459,27 @@ async function main() {
     );
   }
   console.log(`\nwrote bench/results/${stamp}-ingest.json`);
+}
+
+/** Lathe's throughput over each other parser's, cold and warm, per file. */
+function summaryOf(csv) {
+  const ratio = (a, b) =>
+    a && b && !a.error && !b.error ? Number((a.mbPerSec / b.mbPerSec).toFixed(2)) : null;
+  return Object.fromEntries(
+    Object.entries(csv).map(([kind, byParser]) => {
+      const lathe = byParser.lathe;
+      const others = Object.keys(byParser).filter((p) => !p.startsWith('lathe'));
+      return [
+        kind,
+        Object.fromEntries(
+          others.map((p) => [
+            p,
+            { cold: ratio(lathe, byParser[p]), warm: ratio(lathe?.warm, byParser[p]?.warm) }
+          ])
+        )
+      ];
+    })
+  );
 }
 
 main().catch((err) => {

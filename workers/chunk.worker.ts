@@ -15,13 +15,13 @@ export interface ChunkWorkerApi {
   open(): ChunkWriterEnd;
 }
 
-/** A writer that hands its chunk bytes back by transfer rather than copying them. */
+/** A writer that hands its chunk bytes, and the column buffers it is done with, back by transfer rather than copying them. */
 export function openChunkWriterEnd(): ChunkWriterEnd {
   const local = new LocalChunkWriter();
   return {
     async write(columns, length): Promise<WrittenChunk> {
       const written = await local.write(columns, length);
-      return transfer(written, [written.data]);
+      return transfer(written, [written.data, ...(written.spent ?? [])]);
     },
     resetDistinct: (index, values) => local.resetDistinct(index, values),
     distinct: () => local.distinct(),

@@ -38,7 +38,11 @@ export const LATHE_TYPE_KEY = 'lathe.type';
 /** How a column's values are held while a chunk fills, and the Arrow type they are written as. */
 export type Storage = 'int32' | 'float64' | 'bool' | 'date' | 'timestamp' | 'dict' | 'utf8';
 
-/** One column of a full chunk: plain buffers of exactly the chunk's rows, owned by the writer. */
+/**
+ * One column of a full chunk: plain buffers holding at least the chunk's rows (the writer reads the
+ * first `length`), handed to the writer, which gives them back in `WrittenChunk.spent` for the next
+ * chunk.
+ */
 export interface ColumnBuffers {
   name: string;
   type: ColumnType;
@@ -57,6 +61,8 @@ export interface ColumnBuffers {
 export interface WrittenChunk {
   data: ArrayBuffer;
   hash: string;
+  /** The buffers of the columns written, done with: the encoder fills them again. */
+  spent?: ArrayBuffer[];
 }
 
 /**
@@ -101,7 +107,7 @@ export class LocalChunkWriter implements ChunkWriter {
       children.push(chunkData(column, field.type, length));
     });
     const data = serialize(new Schema(fields), children, length);
-    return { data, hash: await sha256Hex(data) };
+    return { data, hash: await sha256Hex(data), spent: buffersOf(columns) };
   }
 
   resetDistinct(index: number, values: string[]): void {
@@ -256,7 +262,7 @@ function chunkData(column: ColumnBuffers, type: DataType, length: number): Data 
         nullCount,
         nullBitmap,
         valueOffsets: utf8.offsets.subarray(0, length + 1),
-        data: utf8.bytes
+        data: utf8.bytes.subarray(0, utf8.offsets[length] ?? 0)
       });
     }
   }

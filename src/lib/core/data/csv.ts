@@ -1090,7 +1090,10 @@ export class CsvParser {
         { fileName: this.fileName }
       );
     }
-    this.sniffed ??= bytes ? sniffDelimiterBytes(bytes) : sniffDelimiter(this.sample);
+    // A first piece may be megabytes; the sample the thresholds above describe is at its start.
+    this.sniffed ??= bytes
+      ? sniffDelimiterBytes(bytes.subarray(0, SNIFF_CHARS * 4))
+      : sniffDelimiter(this.sample);
     const sample = this.sample;
     this.sample = '';
     if (bytes) {

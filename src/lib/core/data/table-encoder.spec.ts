@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CsvParser } from './csv';
-import { MAX_STREAM_CATEGORIES, TableEncoder, type TableEncoderOptions } from './table-encoder';
+import { LocalChunkWriter, type ChunkWriter } from './chunk-writer';
+import { BufferPool, MAX_STREAM_CATEGORIES, TableEncoder, type TableEncoderOptions } from './table-encoder';
 import { seededRandom } from '../pipeline/split';
 
 /** Seeded (mulberry32), so a failure can be replayed. */
@@ -197,5 +198,78 @@ describe('TableEncoder.pushBatch', () => {
     expect(restarted.batch.error).toMatch(
       /^TableRestartError: Column “q” of w.csv has too many values that are not integer \(line \d+: “oops”\)/
     );
+  });
+});
+
+describe('chunk buffers handed to the writer and back', () => {
+  /** A writer that keeps the buffers it is given (`recycle: false`) or gives them back in a scrambled order. */
+  function writerThat(recycle: boolean): ChunkWriter {
+    const local = new LocalChunkWriter();
+    let held: ArrayBuffer[] = [];
+    return {
+      async write(columns, length) {
+        const written = await local.write(columns, length);
+        if (!recycle) return { ...written, spent: [] };
+        // Back later and out of order: what this chunk gave, with the last chunk's, reversed.
+        const spent = [...held, ...(written.spent ?? [])].reverse();
+        held = written.spent ?? [];
+        return { ...written, spent: spent.slice(0, held.length) };
+      },
+      resetDistinct: (index, values) => local.resetDistinct(index, values),
+      distinct: () => local.distinct(),
+      close: () => local.close()
+    };
+  }
+
+  async function encode(csv: string, writer: ChunkWriter): Promise<string[]> {
+    const parser = new CsvParser({ fileName: 'f.csv' });
+    let encoder: TableEncoder | undefined;
+    parser.sendTo({
+      batch(batch) {
+        encoder ??= new TableEncoder(parser.header ?? [], {
+          fileName: 'f.csv',
+          sampleRows: 20,
+          maxChunkRows: 50,
+          writer
+        });
+        encoder.pushBatch(batch);
+      }
+    });
+    // In pieces, with the writes settling between them, as an import reads: buffers come back.
+    const bytes = new TextEncoder().encode(csv);
+    for (let i = 0; i < bytes.length; i += 997) {
+      parser.pushBytes(bytes.subarray(i, i + 997));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    parser.end();
+    const table = await (encoder as TableEncoder).finish();
+    return table.chunks.map((c) => c.hash);
+  }
+
+  it('writes the same chunks whichever earlier chunk a buffer held: missing values are zeros', async () => {
+    const next = random(42);
+    const lines = ['n,x,s,c'];
+    for (let r = 0; r < 1000; r++) {
+      const gap = next() < 0.3;
+      lines.push(
+        `${gap ? '' : Math.floor(next() * 1000)},${gap ? 'n/a' : (next() * 100).toFixed(3)},${gap ? '' : `s${r}`},${next() < 0.5 ? 'a' : 'b'}`
+      );
+    }
+    const csv = lines.join('\n');
+    const fresh = await encode(csv, writerThat(false));
+    expect(fresh.length).toBe(20);
+    expect(await encode(csv, writerThat(true))).toEqual(fresh);
+  });
+
+  it('pools buffers: the smallest that fits, never a detached one, at most its limit', () => {
+    const pool = new BufferPool(2);
+    const small = new ArrayBuffer(8);
+    const large = new ArrayBuffer(64);
+    const detached = new ArrayBuffer(32);
+    structuredClone(detached, { transfer: [detached] });
+    pool.give([large, detached, small, new ArrayBuffer(16)]);
+    expect(pool.take(4)).toBe(small);
+    expect(pool.take(4)).toBe(large);
+    expect(pool.take(4).byteLength).toBe(4);
   });
 });

@@ -793,17 +793,78 @@ export class TableEncoder {
 
   private emitChunk(): void {
     const length = this.rowsInChunk;
-    const columns = this.columns.map((state) => columnBuffers(state, length));
+    const columns = this.columns.map((state) => this.handOver(state));
     const written = this.writer.write(columns, length);
+    // The writer gives the buffers back once it has written them: the next chunks fill them again.
     // Awaited in `settle` or `finish`; an import that stops before (a restart, a bad row) never does.
-    written.catch(() => undefined);
+    written.then(
+      (chunk) => this.pool.give(chunk.spent ?? []),
+      () => undefined
+    );
     this.emitted.push({ written, layout: this.columns.map(layoutOf) });
     this.chunkStarts.push(this.emittedRows);
     this.emittedRows += length;
     this.rowsInChunk = 0;
-    for (const state of this.columns) {
-      state.valid.fill(0);
-      state.utf8?.reset();
+  }
+
+  /** Buffers handed to the writer and back, for the next chunks. */
+  private readonly pool = new BufferPool();
+
+  /**
+   * A column's buffers for the writer, which owns them from here (no copy: a fresh buffer per chunk
+   * costs a page fault per 4 KB touched); the column goes on in buffers from the pool, emptied.
+   */
+  private handOver(state: ColumnState): ColumnBuffers {
+    const rows = this.chunkRows;
+    const column: ColumnBuffers = {
+      name: state.name,
+      type: state.type,
+      storage: state.storage,
+      valid: state.valid
+    };
+    state.valid = new Uint8Array(this.pool.take(rows), 0, rows).fill(0);
+    if (state.storage === 'utf8' && state.utf8) {
+      const utf8 = state.utf8;
+      column.utf8 = { bytes: utf8.bytes, offsets: utf8.offsets };
+      utf8.refill(
+        new Uint8Array(this.pool.take(utf8.bytes.byteLength)),
+        new Int32Array(this.pool.take((rows + 1) * 4), 0, rows + 1)
+      );
+    } else {
+      column.nums = state.nums;
+      // Zeros, as a new buffer's: the values under missing rows are written too, and must not
+      // depend on which earlier chunk the buffer held.
+      state.nums = new Float64Array(this.pool.take(rows * 8), 0, rows).fill(0);
+    }
+    if (state.storage === 'dict') column.dictionary = [...(state.dict?.values ?? [])];
+    return column;
+  }
+}
+
+/**
+ * ArrayBuffers to fill again: `take` gives the smallest one of at least the size asked, or a new one.
+ * Holds at most `limit` buffers; more are left to the garbage collector.
+ */
+export class BufferPool {
+  private readonly free: ArrayBuffer[] = [];
+
+  constructor(private readonly limit = 256) {}
+
+  take(bytes: number): ArrayBuffer {
+    let best = -1;
+    for (let k = 0; k < this.free.length; k++) {
+      const size = this.free[k]?.byteLength ?? 0;
+      if (size >= bytes && (best < 0 || size < (this.free[best]?.byteLength ?? 0))) best = k;
+    }
+    if (best < 0) return new ArrayBuffer(bytes);
+    const [buffer] = this.free.splice(best, 1);
+    return buffer ?? new ArrayBuffer(bytes);
+  }
+
+  give(buffers: readonly ArrayBuffer[]): void {
+    for (const buffer of buffers) {
+      // A buffer transferred away since (detached) has no bytes left to give.
+      if (buffer.byteLength > 0 && this.free.length < this.limit) this.free.push(buffer);
     }
   }
 }
@@ -815,26 +876,6 @@ function layoutOf(state: ColumnState): string {
 
 function sameLayout(layout: readonly string[], columns: readonly ColumnState[]): boolean {
   return layout.length === columns.length && columns.every((state, c) => layout[c] === layoutOf(state));
-}
-
-/** A copy of the chunk's rows of a column, for the writer to own (the encoder reuses its buffers). */
-function columnBuffers(state: ColumnState, length: number): ColumnBuffers {
-  const column: ColumnBuffers = {
-    name: state.name,
-    type: state.type,
-    storage: state.storage,
-    valid: state.valid.slice(0, length)
-  };
-  if (state.storage === 'utf8') {
-    const utf8 = state.utf8;
-    column.utf8 = utf8
-      ? { bytes: utf8.bytes.slice(0, utf8.end), offsets: utf8.offsets.slice(0, length + 1) }
-      : { bytes: new Uint8Array(0), offsets: new Int32Array(length + 1) };
-  } else {
-    column.nums = state.nums.slice(0, length);
-  }
-  if (state.storage === 'dict') column.dictionary = [...(state.dict?.values ?? [])];
-  return column;
 }
 
 /**

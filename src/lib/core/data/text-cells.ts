@@ -282,7 +282,7 @@ export class ByteBuffer {
  */
 export class Utf8Buffer extends ByteBuffer {
   /** `offsets[i + 1]` is where row i ends; `offsets[0]` is 0. */
-  readonly offsets: Int32Array;
+  offsets: Int32Array;
 
   constructor(rows: number) {
     super(rows * 8);
@@ -296,6 +296,15 @@ export class Utf8Buffer extends ByteBuffer {
 
   /** Empties the buffer for the next chunk. */
   reset(): void {
+    this.end = 0;
+  }
+
+  /** Empties the buffer into new storage (`offsets` of the same rows; its old values do not matter). */
+  refill(bytes: Uint8Array, offsets: Int32Array): void {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.offsets = offsets;
+    offsets[0] = 0;
     this.end = 0;
   }
 }
