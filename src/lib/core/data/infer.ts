@@ -54,6 +54,8 @@ const DATETIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const TRUE_TOKENS = new Set(['true', 'yes']);
 const FALSE_TOKENS = new Set(['false', 'no']);
+/** The longest missing, true or false token: a longer cell is none of them. */
+const LONGEST_TOKEN = Math.max(...[...MISSING_TOKENS, ...TRUE_TOKENS, ...FALSE_TOKENS].map((t) => t.length));
 const ID_NAME = /^(?:id|.*[_\s-]id|.*[a-z]Id|uuid|guid|key)$/i;
 const MAX_KEY_LENGTH = 64;
 
@@ -200,9 +202,11 @@ function countCells(cells: readonly string[], distinct: Set<string>): CellCounts
   };
   for (const raw of cells) {
     const cell = raw.trim();
-    // The tokens compared lower-cased start with a letter or ?; a number needs no lower-casing.
-    const lower = startsLikeNumber(cell) ? cell : cell.toLowerCase();
-    if (MISSING_TOKENS.has(lower)) {
+    // The tokens compared lower-cased are short and start with a letter or ?: a longer cell or a
+    // number is none of them, and is not lower-cased (a copy of every text cell, otherwise).
+    const short = cell.length <= LONGEST_TOKEN;
+    const lower = short && !startsLikeNumber(cell) ? cell.toLowerCase() : cell;
+    if (short && MISSING_TOKENS.has(lower)) {
       counts.missing++;
       continue;
     }
@@ -213,7 +217,7 @@ function countCells(cells: readonly string[], distinct: Set<string>): CellCounts
     if (isFloatText(cell)) {
       counts.float++;
       if (isIntegerText(cell)) counts.integer++;
-    } else if (TRUE_TOKENS.has(lower) || FALSE_TOKENS.has(lower)) {
+    } else if (short && (TRUE_TOKENS.has(lower) || FALSE_TOKENS.has(lower))) {
       counts.boolean++;
     } else if (parseIsoDate(cell) !== null) {
       counts.date++;
