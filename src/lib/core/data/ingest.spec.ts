@@ -403,6 +403,27 @@ describe('readPieces with recycled buffers', () => {
     expect(pieces).toEqual([[1, 2, 3], [4]]);
   });
 
+  it('stops a Blob import read into recycled buffers when the signal aborts', async () => {
+    const lines = ['a,b'];
+    for (let i = 0; i < 400_000; i++) lines.push(`${i},${i % 7}`);
+    const blob = new Blob([lines.join('\n')]);
+    expect(blob.size).toBeGreaterThan(3 * RECYCLED_PIECE_BYTES);
+    const controller = new AbortController();
+    let progressed = 0;
+    const err = await rejection(
+      ingestSource(blobSource(blob, 'big.csv'), {
+        signal: controller.signal,
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          progressed = p.bytesRead;
+          if (p.bytesRead > 0) controller.abort();
+        }
+      })
+    );
+    expect(err).toBeInstanceOf(IngestCancelledError);
+    expect(progressed).toBeLessThan(blob.size);
+  });
+
   it('imports a CSV Blob of several pieces to the same table as the same text in small pieces', async () => {
     const lines = ['id,x,name'];
     for (let i = 0; i < 60_000; i++) lines.push(`${i},${(i % 101) / 8},"n ${i % 37}, ""q"""`);
