@@ -294,11 +294,6 @@ export class Utf8Buffer extends ByteBuffer {
     this.offsets[i + 1] = this.end;
   }
 
-  /** Empties the buffer for the next chunk. */
-  reset(): void {
-    this.end = 0;
-  }
-
   /** Empties the buffer into new storage (`offsets` of the same rows; its old values do not matter). */
   refill(bytes: Uint8Array, offsets: Int32Array): void {
     this.bytes = bytes;
