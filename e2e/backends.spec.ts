@@ -13,6 +13,10 @@ test('Settings shows the automatic choice and why, and a chosen WebGPU backend t
   await expect(choice).toContainText('WebGPU is a software adapter', { timeout: 120_000 });
   await expect(choice).toContainText(/^(wasm|cpu|webgl) —/);
   await expect(page.getByTestId('backend-status')).not.toContainText('webgpu');
+  // With the probe over, the studio loads the data worker before any import asks for it.
+  await expect
+    .poll(() => page.workers().some((worker) => worker.url().includes('data.worker')), { timeout: 30_000 })
+    .toBe(true);
 
   const hasGpu = await page.evaluate(async () => (await navigator.gpu?.requestAdapter()) != null);
   expect(hasGpu, 'Chromium runs with --enable-unsafe-webgpu, so it offers at least a software adapter').toBe(

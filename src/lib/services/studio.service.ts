@@ -2,6 +2,7 @@
 import { registerSW } from 'virtual:pwa-register';
 import { appStatus } from '../state/app-status.svelte';
 import { notices } from '../state/notices.svelte';
+import { getDataWorker } from '../workers/data.client';
 import { getTrainWorker } from '../workers/train.client';
 import type { ProbeOptions } from '../../../workers/train-api';
 import { describeError } from './errors';
@@ -41,8 +42,9 @@ export function bootStudio(): () => void {
         );
     })
     .catch((err: unknown) => notices.push('error', describeError(err, 'Checking interrupted runs')));
-  // Let the first page render before the worker loads TensorFlow.js to probe the backends.
-  setTimeout(() => void refreshBackend(), 500);
+  // Let the first page render before the worker loads TensorFlow.js to probe the backends; then load
+  // the data worker, so that a first import starts at once rather than after its ~1 MB of code.
+  setTimeout(() => void refreshBackend().then(startDataWorker), 500);
   return teardown;
 }
 
@@ -56,4 +58,11 @@ export async function refreshBackend(options: ProbeOptions = {}) {
     appStatus.setBackend(null, describeError(err, 'Checking the compute backends'));
     return null;
   }
+}
+
+/** Spawns the data worker and waits until it answers; a failure shows up again at its first real use. */
+export async function startDataWorker(): Promise<void> {
+  await getDataWorker()
+    .ping()
+    .catch(() => undefined);
 }
