@@ -118,8 +118,6 @@ describe('chunk writers on the chunk worker', () => {
       const writer = open();
       return {
         write: (columns, length) => writer.write(columns, length),
-        resetDistinct: (index, values) => writer.resetDistinct(index, values),
-        distinct: () => writer.distinct(),
         close: () => {
           closed++;
           writer.close();
@@ -158,8 +156,6 @@ describe('TableEncoder.settle', () => {
     const writer: ChunkWriter = {
       write: () =>
         new Promise((resolve) => release.push(() => resolve({ data: new ArrayBuffer(8), hash: 'h' }))),
-      resetDistinct: () => undefined,
-      distinct: async () => [],
       close: () => undefined
     };
     const encoder = new TableEncoder(['a'], { fileName: 'x.csv', writer, sampleRows: 1, maxChunkRows: 1 });

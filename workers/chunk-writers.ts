@@ -35,13 +35,6 @@ export class RemoteChunkWriter implements ChunkWriter {
   write: ChunkWriter['write'] = (columns, length) =>
     this.guard(this.end.then((end) => end.write(transfer(columns, buffersOf(columns)), length)));
 
-  resetDistinct(index: number, values: string[]): void {
-    // Failures surface in the next write or `distinct`, which the import awaits.
-    void this.end.then((end) => end.resetDistinct(index, values)).catch(() => undefined);
-  }
-
-  distinct: ChunkWriter['distinct'] = () => this.guard(this.end.then((end) => end.distinct()));
-
   close(): void {
     void this.end
       .then(async (end) => {

@@ -1,6 +1,6 @@
 /**
- * The chunk worker: the data worker's helper. It writes an import's table chunks (distinct counts,
- * Arrow IPC, SHA-256) while the data worker parses the rows of the next one, so a large import keeps
+ * The chunk worker: the data worker's helper. It writes an import's table chunks (Arrow IPC,
+ * SHA-256) while the data worker parses the rows of the next one, so a large import keeps
  * two cores busy. The data worker spawns it (`chunk-writers.ts`); it imports only `src/lib/core`.
  */
 import { expose, proxy, transfer } from 'comlink';
@@ -23,8 +23,6 @@ export function openChunkWriterEnd(): ChunkWriterEnd {
       const written = await local.write(columns, length);
       return transfer(written, [written.data, ...(written.spent ?? [])]);
     },
-    resetDistinct: (index, values) => local.resetDistinct(index, values),
-    distinct: () => local.distinct(),
     close: () => local.close()
   };
 }

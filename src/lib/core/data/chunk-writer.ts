@@ -1,12 +1,12 @@
 /**
  * The second half of writing a table chunk: a chunk's typed column buffers in, its Arrow IPC bytes
- * and SHA-256 out, each column's values added to its distinct count on the way. `TableEncoder` parses
- * rows into those buffers and hands each full chunk to a `ChunkWriter`.
+ * and SHA-256 out. `TableEncoder` parses rows into those buffers, adds them to each column's distinct
+ * count (`ColumnDistinctCounts`) and hands each full chunk to a `ChunkWriter`.
  *
- * The work here (distinct counting, Arrow serialization, hashing) is a third of an import's time and
- * needs nothing but the buffers, so the data worker runs it on a worker of its own while the next chunk
- * is parsed (`workers/chunk.worker.ts`); `LocalChunkWriter` does it in place (Node, one core, small
- * files). Either way the chunks come out byte for byte the same.
+ * The work here (Arrow serialization into fresh memory, hashing, which WebCrypto starts with a copy)
+ * needs nothing but the buffers, so the data worker runs it on a worker of its own while the next
+ * chunk is parsed (`workers/chunk.worker.ts`); `LocalChunkWriter` does it in place (Node, one core,
+ * small files). Either way the chunks come out byte for byte the same.
  */
 import {
   Bool,
@@ -65,16 +65,9 @@ export interface WrittenChunk {
   spent?: ArrayBuffer[];
 }
 
-/**
- * Writes a table's chunks in the order given. A column's distinct count covers every chunk written
- * with it in a non-dictionary storage (a dictionary counts its own categories); `resetDistinct` starts
- * it again from given values, for a categorical column that turned text.
- */
+/** Writes a table's chunks in the order given. */
 export interface ChunkWriter {
   write(columns: ColumnBuffers[], length: number): Promise<WrittenChunk>;
-  resetDistinct(index: number, values: string[]): void;
-  /** Distinct counts by column index once every write has settled; null for a column never counted. */
-  distinct(): Promise<Array<DistinctCount | null>>;
   /** Frees what the writer holds; it is not used again. */
   close(): void;
 }
@@ -95,13 +88,10 @@ export function buffersOf(columns: readonly ColumnBuffers[]): ArrayBuffer[] {
 
 /** The writer that works on the calling thread. */
 export class LocalChunkWriter implements ChunkWriter {
-  private counters: Array<DistinctCounter | undefined> = [];
-
   async write(columns: ColumnBuffers[], length: number): Promise<WrittenChunk> {
     const fields: Field[] = [];
     const children: Data[] = [];
     columns.forEach((column, index) => {
-      if (column.storage !== 'dict') this.count(index, column, length);
       const field = fieldOf(column.name, column.type, column.storage, index);
       fields.push(field);
       children.push(chunkData(column, field.type, length));
@@ -110,28 +100,40 @@ export class LocalChunkWriter implements ChunkWriter {
     return { data, hash: await sha256Hex(data), spent: buffersOf(columns) };
   }
 
-  resetDistinct(index: number, values: string[]): void {
+  close(): void {}
+}
+
+/**
+ * Each column's distinct count over the chunks it is given, in a non-dictionary storage (a
+ * dictionary counts its own categories); `reset` starts one again from given values, for a
+ * categorical column that turned text.
+ */
+export class ColumnDistinctCounts {
+  private counters: Array<DistinctCounter | undefined> = [];
+
+  /** The first `length` rows of each column of a chunk. */
+  add(columns: readonly ColumnBuffers[], length: number): void {
+    columns.forEach((column, index) => {
+      if (column.storage === 'dict') return;
+      let counter = this.counters[index];
+      if (!counter) {
+        counter = new DistinctCounter();
+        this.counters[index] = counter;
+      }
+      if (column.utf8) counter.addUtf8(column.utf8.bytes, column.utf8.offsets, column.valid, length);
+      else if (column.nums) counter.addNumbers(column.nums, column.valid, length);
+    });
+  }
+
+  reset(index: number, values: Iterable<string>): void {
     const counter = new DistinctCounter();
     for (const value of values) counter.addString(value);
     this.counters[index] = counter;
   }
 
-  async distinct(): Promise<Array<DistinctCount | null>> {
+  /** Distinct counts by column index; null for a column never counted. */
+  result(): Array<DistinctCount | null> {
     return this.counters.map((counter) => counter?.result() ?? null);
-  }
-
-  close(): void {
-    this.counters = [];
-  }
-
-  private count(index: number, column: ColumnBuffers, length: number): void {
-    let counter = this.counters[index];
-    if (!counter) {
-      counter = new DistinctCounter();
-      this.counters[index] = counter;
-    }
-    if (column.utf8) counter.addUtf8(column.utf8.bytes, column.utf8.offsets, column.valid, length);
-    else if (column.nums) counter.addNumbers(column.nums, column.valid, length);
   }
 }
 

@@ -37,6 +37,7 @@ import { sha256Hex } from '../hash';
 import type { ColumnSchema, ColumnType } from '../records';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS, contentHashOf, type ArrowChunk } from './arrow';
 import {
+  ColumnDistinctCounts,
   LocalChunkWriter,
   bitmapOf,
   fieldOf,
@@ -324,7 +325,7 @@ export class TableEncoder {
     if (this.rowsInChunk > 0) this.emitChunk();
     const written = await Promise.all(this.emitted.map((e) => e.written));
     this.settled = this.emitted.length;
-    const distinct = await this.writer.distinct();
+    const distinct = this.distinct.result();
     this.relabelIdentifiers(distinct);
     const fields = this.columns.map((s, i) => fieldOf(s.name, s.type, s.storage, i));
     const storages = this.columns.map((s) => s.storage);
@@ -429,6 +430,9 @@ export class TableEncoder {
       this.encodeRow(row, r, lines[r] ?? 0);
     }
     this.replaying = false;
+    // The sample is a chunk of its own: the chunk writer starts on it while the rows after it are
+    // parsed, rather than waiting for a whole chunk's worth (in a cold worker, half a second).
+    if (this.rowsInChunk > 0) this.emitChunk();
   }
 
   private replaying = false;
@@ -775,7 +779,7 @@ export class TableEncoder {
       state.utf8 = utf8;
       state.dict = undefined;
       // The chunks written so far hold these categories; this chunk's rows are counted when it is.
-      this.writer.resetDistinct(index, [...values]);
+      this.distinct.reset(index, values);
       this.warnings.push(
         `Column “${state.name}” has more than ${MAX_STREAM_CATEGORIES} distinct values; it is stored as text rather than as categories.`
       );
@@ -798,6 +802,8 @@ export class TableEncoder {
   private emitChunk(): void {
     const length = this.rowsInChunk;
     const columns = this.columns.map((state) => this.handOver(state));
+    // Counted here rather than by the writer: on two workers the writer is the slower of the two.
+    this.distinct.add(columns, length);
     const written = this.writer.write(columns, length);
     // The writer gives the buffers back once it has written them: the next chunks fill them again.
     // Awaited in `settle` or `finish`; an import that stops before (a restart, a bad row) never does.
@@ -813,6 +819,7 @@ export class TableEncoder {
 
   /** Buffers handed to the writer and back, for the next chunks. */
   private readonly pool = new BufferPool();
+  private readonly distinct = new ColumnDistinctCounts();
 
   /**
    * A column's buffers for the writer, which owns them from here (no copy: a fresh buffer per chunk
