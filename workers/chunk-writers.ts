@@ -1,64 +1,54 @@
 /**
  * Where the data worker's imports write their chunks: on the chunk worker (`chunk.worker.ts`), in
  * parallel with parsing, when the file is large and the machine has a core to spare; on the data
- * worker itself otherwise. One chunk worker serves every import; it starts with the first import that
- * needs it and stops after a minute without one.
+ * worker itself otherwise. One chunk worker serves every import; it starts with the data worker
+ * (`startChunkWorker`) on a machine with more than one core, and again with the next import if it died.
+ * Started with an import instead, it would load late: a nested worker's code arrives through its
+ * parent's event loop, which a busy import turns only between pieces of the file.
  *
- * A chunk worker that cannot be reached within a few seconds is not waited for: the import writes its
- * own chunks. One that dies during an import fails that import with `worker_crashed` (nothing is
- * stored), and the next import spawns a new one.
+ * A chunk is sent the moment it is full, even to a worker still loading (the browser holds the
+ * message until it runs): waiting for an answer first would wait for the data worker's next turn of
+ * its event loop, which a cold import reaches only after several pieces of the file. One that dies
+ * during an import fails that import with `worker_crashed` (nothing is stored), and the next import
+ * spawns a new one; one that never starts (no answer to a ping within `START_TIMEOUT_MS`) fails its
+ * import the same way, and later imports write their own chunks.
  */
-import { releaseProxy, transfer, wrap, type Endpoint, type Remote } from 'comlink';
+import { transfer, wrap, type Endpoint, type Remote } from 'comlink';
 import { LatheError } from '../src/lib/core/errors';
 import { LocalChunkWriter, buffersOf, type ChunkWriter } from '../src/lib/core/data/chunk-writer';
-import type { ChunkWorkerApi, ChunkWriterEnd } from './chunk.worker';
+import type { ChunkWorkerApi } from './chunk.worker';
 
 /** Files smaller than this write their few chunks in place: a second worker would not pay for itself. */
 export const CHUNK_WORKER_MIN_BYTES = 16 * 1024 * 1024;
-const OPEN_TIMEOUT_MS = 10_000;
-const IDLE_STOP_MS = 60_000;
-
-type End = Remote<ChunkWriterEnd> | ChunkWriterEnd;
+const START_TIMEOUT_MS = 30_000;
 
 /**
- * A `ChunkWriter` whose work happens at `end` once it is open. Calls are made in order on the same
- * promise, so they reach the end in order; a write's buffers are transferred, not copied.
+ * A `ChunkWriter` whose writes happen on the chunk worker behind `api`: each write's buffers are
+ * transferred, not copied, and its result comes back the same way. Every write still waiting rejects
+ * when `lost` does (the worker died).
  */
 export class RemoteChunkWriter implements ChunkWriter {
   constructor(
-    private readonly end: Promise<End>,
-    /** Rejects if the worker behind `end` dies: every call still waiting rejects with it. */
-    private readonly lost: Promise<never>,
-    private readonly onClose: () => void = () => undefined
+    private readonly api: Remote<ChunkWorkerApi> | ChunkWorkerApi,
+    private readonly lost: Promise<never>
   ) {}
 
   write: ChunkWriter['write'] = (columns, length) =>
-    this.guard(this.end.then((end) => end.write(transfer(columns, buffersOf(columns)), length)));
+    Promise.race([this.api.write(transfer(columns, buffersOf(columns)), length), this.lost]);
 
-  close(): void {
-    void this.end
-      .then(async (end) => {
-        await end.close();
-        (end as Partial<Remote<ChunkWriterEnd>>)[releaseProxy]?.();
-      })
-      .catch(() => undefined)
-      .finally(this.onClose);
-  }
-
-  private guard<T>(call: Promise<T>): Promise<T> {
-    return Promise.race([call, this.lost]);
-  }
+  /** The worker keeps nothing of an import's. */
+  close(): void {}
 }
 
 interface ChunkWorkerHandle {
   worker: Worker;
   api: Remote<ChunkWorkerApi>;
   lost: Promise<never>;
-  open: number;
-  idleTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 let current: ChunkWorkerHandle | undefined;
+/** A chunk worker never started in this data worker: imports write in place from then on. */
+let unavailable = false;
 
 function spawnChunkWorker(): ChunkWorkerHandle {
   const worker = new Worker(new URL('./chunk.worker.ts', import.meta.url), { type: 'module', name: 'chunk' });
@@ -68,66 +58,49 @@ function spawnChunkWorker(): ChunkWorkerHandle {
   const handle: ChunkWorkerHandle = {
     worker,
     api: wrap<ChunkWorkerApi>(worker as unknown as Endpoint),
-    lost,
-    open: 0,
-    idleTimer: undefined
+    lost
   };
-  const onError = (event: Event): void => {
-    const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : '';
-    fail(new LatheError('worker_crashed', `the import's chunk writer (a helper worker) stopped${detail}`));
+  let started = false;
+  const stop = (reason: string): void => {
+    fail(new LatheError('worker_crashed', `the import's chunk writer (a helper worker) ${reason}`));
     if (current === handle) current = undefined;
     worker.terminate();
   };
+  const onError = (event: Event): void => {
+    if (!started) unavailable = true;
+    stop(`stopped${event instanceof ErrorEvent && event.message ? `: ${event.message}` : ''}`);
+  };
   worker.addEventListener('error', onError);
   worker.addEventListener('messageerror', onError);
+  const timer = setTimeout(() => {
+    unavailable = true;
+    stop(`did not start within ${START_TIMEOUT_MS / 1000} s`);
+  }, START_TIMEOUT_MS);
+  void handle.api
+    .ping()
+    .then(() => (started = true))
+    .catch(() => undefined)
+    .finally(() => clearTimeout(timer));
   return handle;
 }
-
-const NEVER = new Promise<never>(() => undefined);
 
 function coresOf(): number {
   return typeof navigator === 'undefined' ? 1 : (navigator.hardwareConcurrency ?? 1);
 }
 
-function timeout(ms: number): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms));
-}
-
-/** Stops the chunk worker after a minute in which no import uses it. */
-function stopWhenIdle(handle: ChunkWorkerHandle): void {
-  clearTimeout(handle.idleTimer);
-  handle.idleTimer = setTimeout(() => {
-    if (handle.open > 0) return;
-    handle.worker.terminate();
-    if (current === handle) current = undefined;
-  }, IDLE_STOP_MS);
-}
-
-/** A writer on the chunk worker, or on this worker if it does not answer; `fileName` names the import. */
+/** A writer on the chunk worker; `fileName` names the import in the error if the worker dies. */
 function openRemoteWriter(fileName: string): ChunkWriter {
+  if (unavailable) return new LocalChunkWriter();
   current ??= spawnChunkWorker();
-  const handle = current;
-  clearTimeout(handle.idleTimer);
-  handle.open++;
-  const end: Promise<End> = Promise.race([handle.api.open(), timeout(OPEN_TIMEOUT_MS), handle.lost]).catch(
-    () => new LocalChunkWriter()
-  );
-  // Losing the worker matters only to a writer that opened on it.
-  const lost = end.then((opened) =>
-    opened instanceof LocalChunkWriter
-      ? NEVER
-      : handle.lost.catch((err: unknown) => {
-          const reason = err instanceof Error ? err.message : String(err);
-          throw new LatheError(
-            'worker_crashed',
-            `Importing ${fileName} failed: ${reason}. Nothing was stored; try the import again.`
-          );
-        })
-  );
-  return new RemoteChunkWriter(end, lost, () => {
-    handle.open--;
-    if (handle.open === 0 && current === handle) stopWhenIdle(handle);
+  const lost = current.lost.catch((err: unknown) => {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new LatheError(
+      'worker_crashed',
+      `Importing ${fileName} failed: ${reason}. Nothing was stored; try the import again.`
+    );
   });
+  lost.catch(() => undefined);
+  return new RemoteChunkWriter(current.api, lost);
 }
 
 /**
@@ -140,12 +113,15 @@ export function chunkWriterFor(
   use?: boolean,
   fileName = 'the file'
 ): (() => ChunkWriter) | undefined {
-  if (typeof Worker === 'undefined' || use === false) return undefined;
+  if (typeof Worker === 'undefined' || use === false || unavailable) return undefined;
   if (use === undefined && (coresOf() < 2 || fileSize < CHUNK_WORKER_MIN_BYTES)) return undefined;
-  // Started now, as the import starts, so that its module loads while the first rows are read.
-  if (!current) {
-    current = spawnChunkWorker();
-    stopWhenIdle(current);
-  }
+  // Spawned now if it died, so that its module loads while the first rows are read.
+  current ??= spawnChunkWorker();
   return () => openRemoteWriter(fileName);
+}
+
+/** Starts the chunk worker ahead of the first import that needs it, where it can help (more than one core). */
+export function startChunkWorker(): void {
+  if (typeof Worker === 'undefined' || unavailable || coresOf() < 2) return;
+  current ??= spawnChunkWorker();
 }

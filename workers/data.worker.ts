@@ -3,7 +3,7 @@
  * Imports only `src/lib/core` and comlink, never Svelte or route modules.
  */
 import { expose, releaseProxy, transfer } from 'comlink';
-import { chunkWriterFor } from './chunk-writers';
+import { chunkWriterFor, startChunkWorker } from './chunk-writers';
 import { installErrorSerializer } from './error-serializer';
 import { createDataInsightsApi } from './data-insights';
 import { blobSource, ingestImageFolder, ingestSource, type IngestResult } from '../src/lib/core/data/ingest';
@@ -87,4 +87,5 @@ function releaseCallback(callback: unknown): void {
 if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
   installErrorSerializer();
   expose(createDataWorkerApi());
+  startChunkWorker();
 }
