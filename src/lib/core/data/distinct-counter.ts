@@ -344,34 +344,35 @@ export class DistinctCounter {
   /** The numbers `values[i]` for `i < length` where `present[i]` is 1 (a column and its validity). */
   addNumbers(values: Float64Array, present: Uint8Array, length: number): void {
     this.#numbers = true;
-    const sizeBefore = this.#size;
     const words = wordsOf(values);
-    let i = 0;
-    while (i < length) {
-      const keys = this.#keys;
+    let keys = this.#keys;
+    let shift = this.#shift;
+    let stop = keys ? this.#resizeAt(keys) : 0;
+    let size = this.#size;
+    const sizeBefore = size;
+    // One flat loop, the set's state in locals until it must grow or spill: an inner loop would be
+    // compiled on its own (OSR), and leaving it sent V8 back to the interpreter once a chunk.
+    for (let i = 0; i < length; i++) {
+      if (present[i] !== 1) continue;
       if (!keys) {
         this.#sketch?.addNumbers(values, present, i, length);
         return;
       }
-      // The set's state in locals until it must grow or spill.
-      const shift = this.#shift;
-      const stop = this.#resizeAt(keys);
-      let size = this.#size;
-      for (; i < length && size < stop; i++) {
-        if (present[i] !== 1) continue;
-        let low = words[2 * i + LOW_WORD] ?? 0;
-        const high = canonicalHigh(words[2 * i + HIGH_WORD] ?? 0, low);
-        if (high === NAN_HIGH) low = 0;
-        if ((high | low) === 0) {
-          if (!this.#zero) {
-            this.#zero = true;
-            size++;
-          }
-        } else if (insertKey(keys, shift, high, low)) size++;
-      }
+      let low = words[2 * i + LOW_WORD] ?? 0;
+      const high = canonicalHigh(words[2 * i + HIGH_WORD] ?? 0, low);
+      if (high === NAN_HIGH) low = 0;
+      if ((high | low) === 0) {
+        if (this.#zero) continue;
+        this.#zero = true;
+      } else if (!insertKey(keys, shift, high, low)) continue;
+      if (++size < stop) continue;
       this.#size = size;
-      if (size >= stop) this.#resize(size - sizeBefore, i, length - i);
+      this.#resize(size - sizeBefore, i + 1, length - i - 1);
+      keys = this.#keys;
+      shift = this.#shift;
+      stop = keys ? this.#resizeAt(keys) : 0;
     }
+    this.#size = size;
   }
 
   /** A string, as the UTF-8 bytes `addBytes` would be given for it. */
@@ -388,36 +389,36 @@ export class DistinctCounter {
 
   /**
    * The strings `bytes[offsets[i], offsets[i + 1])` for `i < length` where `present[i]` is 1: an
-   * Arrow Utf8 column's layout.
+   * Arrow Utf8 column's layout. One flat loop, as `addNumbers`.
    */
   addUtf8(bytes: Uint8Array, offsets: Int32Array, present: Uint8Array, length: number): void {
-    const sizeBefore = this.#size;
     const view = viewOf(bytes);
-    let i = 0;
-    while (i < length) {
-      const keys = this.#keys;
+    let keys = this.#keys;
+    let shift = this.#shift;
+    let stop = keys ? this.#resizeAt(keys) : 0;
+    let size = this.#size;
+    const sizeBefore = size;
+    for (let i = 0; i < length; i++) {
+      if (present[i] !== 1) continue;
       if (!keys) {
         this.#sketch?.addUtf8(bytes, offsets, present, i, length);
         return;
       }
-      const shift = this.#shift;
-      const stop = this.#resizeAt(keys);
-      let size = this.#size;
-      for (; i < length && size < stop; i++) {
-        if (present[i] !== 1) continue;
-        hashBytes64(view, bytes, offsets[i] ?? 0, offsets[i + 1] ?? 0);
-        const high = HASH[0] ?? 0;
-        const low = HASH[1] ?? 0;
-        if ((high | low) === 0) {
-          if (!this.#zero) {
-            this.#zero = true;
-            size++;
-          }
-        } else if (insertKey(keys, shift, high, low)) size++;
-      }
+      hashBytes64(view, bytes, offsets[i] ?? 0, offsets[i + 1] ?? 0);
+      const high = HASH[0] ?? 0;
+      const low = HASH[1] ?? 0;
+      if ((high | low) === 0) {
+        if (this.#zero) continue;
+        this.#zero = true;
+      } else if (!insertKey(keys, shift, high, low)) continue;
+      if (++size < stop) continue;
       this.#size = size;
-      if (size >= stop) this.#resize(size - sizeBefore, i, length - i);
+      this.#resize(size - sizeBefore, i + 1, length - i - 1);
+      keys = this.#keys;
+      shift = this.#shift;
+      stop = keys ? this.#resizeAt(keys) : 0;
     }
+    this.#size = size;
   }
 
   result(): DistinctCount {
