@@ -1,8 +1,9 @@
 /**
  * Where the data worker's imports write their chunks: on the chunk worker (`chunk.worker.ts`), in
  * parallel with parsing, when the file is large and the machine has a core to spare; on the data
- * worker itself otherwise. One chunk worker serves every import; it starts with the data worker
- * (`startChunkWorker`) on a machine with more than one core, and again with the next import if it died.
+ * worker itself otherwise. One chunk worker serves every import; it starts with the data worker (whose
+ * warm-up import asks for it) on a machine with more than one core, and again with the next import
+ * if it died.
  * Started with an import instead, it would load late: a nested worker's code arrives through its
  * parent's event loop, which a busy import turns only between pieces of the file.
  *
@@ -118,10 +119,4 @@ export function chunkWriterFor(
   // Spawned now if it died, so that its module loads while the first rows are read.
   current ??= spawnChunkWorker();
   return () => openRemoteWriter(fileName);
-}
-
-/** Starts the chunk worker ahead of the first import that needs it, where it can help (more than one core). */
-export function startChunkWorker(): void {
-  if (typeof Worker === 'undefined' || unavailable || coresOf() < 2) return;
-  current ??= spawnChunkWorker();
 }

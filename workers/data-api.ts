@@ -17,7 +17,10 @@ export type IngestFileOptions = Pick<IngestOptions, 'header' | 'raggedRows' | 'd
 };
 
 export interface DataWorkerApi extends DataInsightsApi {
-  /** Answers at once; the client uses it to tell a live worker from a hung one. */
+  /**
+   * Answers once the worker is ready for a file (its warm-up import, a fraction of a second after it
+   * starts, is over); the client uses it to tell a live worker from a hung one.
+   */
   ping(): Promise<'pong'>;
   /**
    * Reads a CSV, TSV, JSON, NDJSON, Arrow IPC, Parquet or image-ZIP file into typed Arrow chunks

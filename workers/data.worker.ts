@@ -3,13 +3,23 @@
  * Imports only `src/lib/core` and comlink, never Svelte or route modules.
  */
 import { expose, releaseProxy, transfer } from 'comlink';
-import { chunkWriterFor, startChunkWorker } from './chunk-writers';
+import { CHUNK_WORKER_MIN_BYTES, chunkWriterFor } from './chunk-writers';
 import { installErrorSerializer } from './error-serializer';
 import { createDataInsightsApi } from './data-insights';
-import { blobSource, ingestImageFolder, ingestSource, type IngestResult } from '../src/lib/core/data/ingest';
+import {
+  blobSource,
+  ingestImageFolder,
+  ingestSource,
+  warmUpIngest,
+  type IngestResult
+} from '../src/lib/core/data/ingest';
 import type { DataWorkerApi, IngestProgress } from './data-api';
 
-export function createDataWorkerApi(): DataWorkerApi {
+/**
+ * @param warmedUp settles once the worker's warm-up import is over (see `warmUpIngest`); `ping`
+ *   answers after it, so a caller that waits for the worker finds it ready for a file.
+ */
+export function createDataWorkerApi(warmedUp: Promise<unknown> = Promise.resolve()): DataWorkerApi {
   const imports = new Set<AbortController>();
 
   /** Runs one import with its own cancel handle; always releases the progress proxy. */
@@ -35,6 +45,7 @@ export function createDataWorkerApi(): DataWorkerApi {
     ...createDataInsightsApi(),
 
     async ping() {
+      await warmedUp;
       return 'pong';
     },
 
@@ -86,6 +97,10 @@ function releaseCallback(callback: unknown): void {
 // Exposed only when running as a worker, so the spec can import this module in Node.
 if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
   installErrorSerializer();
-  expose(createDataWorkerApi());
-  startChunkWorker();
+  // Through the writer a large import gets (starting the chunk worker, where there is one), so both
+  // workers' code has run before the first file; a failure here would show again in a real import.
+  const warmedUp = warmUpIngest(chunkWriterFor(CHUNK_WORKER_MIN_BYTES, undefined, 'warm-up.csv')).catch(
+    () => undefined
+  );
+  expose(createDataWorkerApi(warmedUp));
 }

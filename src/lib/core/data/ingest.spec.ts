@@ -15,6 +15,7 @@ import {
   ingestCsv,
   ingestSource,
   readPieces,
+  warmUpIngest,
   type IngestProgress
 } from './ingest';
 import { seededRandom } from '../pipeline/split';
@@ -437,5 +438,25 @@ describe('readPieces with recycled buffers', () => {
     });
     expect(fromBlob.rowCount).toBe(60_000);
     expect(fromBlob.contentHash).toBe(fromPieces.contentHash);
+  });
+});
+
+describe('warmUpIngest', () => {
+  it('imports a column of every type, with missing and malformed cells, in several chunks after its sample', async () => {
+    const result = await warmUpIngest();
+    expect(result.rowCount).toBe(200);
+    expect(result.chunks.length).toBeGreaterThan(4);
+    expect(Object.fromEntries(result.columns.map((c) => [c.name, c.type]))).toEqual({
+      n: 'integer',
+      x: 'float',
+      key: 'identifier',
+      cat: 'categorical',
+      flag: 'boolean',
+      day: 'date',
+      when: 'datetime',
+      note: 'text'
+    });
+    expect(result.report.malformed.map((m) => m.column)).toEqual(['x']);
+    expect(result.columns.find((c) => c.name === 'n')?.missing).toBeGreaterThan(0);
   });
 });
