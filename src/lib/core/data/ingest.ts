@@ -843,17 +843,22 @@ function warmUpCsv(rows: number): string {
 }
 
 /**
- * Imports `warmUpCsv` once, in a few small chunks written by `chunkWriter` (the chunk worker's, so
- * that it warms up too). The data worker runs it as it starts, before any file, and drops the result: V8 compiles the import's loops while the first file is read, and every
- * branch that had not run by then (the code after a loop, a malformed cell, a missing one) has no
- * type feedback, so the first file to take it sends the compiled code back to the interpreter, to be
- * compiled again. Here, on a few kilobytes, every branch runs first.
+ * Imports `warmUpCsv(rows)` in chunks of `chunkRows`, written by `chunkWriter` (the chunk worker's, so
+ * that it warms up too), for the data worker to run as it starts, before any file. V8 compiles an
+ * import's loops while its first pieces are read; a branch that had not run by then (the code after
+ * a loop, a malformed cell, a missing one) has no type feedback, so the first file to take it sends
+ * the compiled code back to the interpreter, to be compiled again. The default, a few kilobytes in
+ * tiny chunks, runs every branch first; a larger one then has V8 compile the loops ahead of time.
  */
-export function warmUpIngest(chunkWriter?: () => ChunkWriter): Promise<IngestResult> {
-  const text = warmUpCsv(200);
+export function warmUpIngest(
+  chunkWriter?: () => ChunkWriter,
+  rows = 200,
+  chunkRows = 32
+): Promise<IngestResult> {
+  const text = warmUpCsv(rows);
   return ingestSource(blobSource(new Blob([text]), 'warm-up.csv'), {
     sampleRows: 40,
-    chunkRows: 32,
+    chunkRows,
     ...(chunkWriter ? { chunkWriter } : {})
   });
 }
