@@ -18,7 +18,9 @@
  * is the throughput per second of CPU the page and its workers used. Linux only.
  *
  * Options: --mb N (80: size of each comparison file), --big-mb N (1024; 0 skips the memory run),
- * --repeat N (1: runs of each parser on each file; the fastest is reported, every run is kept),
+ * --repeat N (3: runs of each parser on each file, each in a fresh page; the fastest cold run is
+ * reported, with the warm runs of its page, and every run is kept: on a small shared machine one
+ * cold run is often a fifth slower than the next),
  * --warm N (1: more runs of the same parser in the same page after the timed cold one; the fastest
  * is reported as `warm`: steady-state throughput, without the start-up of a fresh page, the module
  * and worker loading and the JIT warming up, which the cold run includes for every parser),
@@ -54,7 +56,7 @@ const { values: args } = parseArgs({
     'big-mb': { type: 'string', default: '1024' },
     timeout: { type: 'string', default: '600' },
     parsers: { type: 'string', default: PARSERS.join(',') },
-    repeat: { type: 'string', default: '1' },
+    repeat: { type: 'string', default: '3' },
     warm: { type: 'string', default: '1' },
     dir: { type: 'string', default: path.join(os.tmpdir(), 'lathe-bench-ingest') },
     build: { type: 'string', default: BUILD }
