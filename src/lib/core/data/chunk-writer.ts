@@ -1,7 +1,7 @@
 /**
  * The second half of writing a table chunk: a chunk's typed column buffers in, its Arrow IPC bytes
  * and SHA-256 out. `TableEncoder` parses rows into those buffers, adds them to each column's distinct
- * count (`ColumnDistinctCounts`) and hands each full chunk to a `ChunkWriter`.
+ * count (`ColumnDistinctCounts` in `./distinct-counter`) and hands each full chunk to a `ChunkWriter`.
  *
  * The work here (Arrow serialization into fresh memory, hashing, which WebCrypto starts with a copy)
  * needs nothing but the buffers, so the data worker runs it on a worker of its own while the next
@@ -30,7 +30,6 @@ import {
 } from 'apache-arrow';
 import { sha256Hex } from '../hash';
 import type { ColumnType } from '../records';
-import { DistinctCounter, type DistinctCount } from './distinct-counter';
 
 /** The Arrow field metadata key that holds a column's Lathe type (`ColumnType`). */
 export const LATHE_TYPE_KEY = 'lathe.type';
@@ -101,40 +100,6 @@ export class LocalChunkWriter implements ChunkWriter {
   }
 
   close(): void {}
-}
-
-/**
- * Each column's distinct count over the chunks it is given, in a non-dictionary storage (a
- * dictionary counts its own categories); `reset` starts one again from given values, for a
- * categorical column that turned text.
- */
-export class ColumnDistinctCounts {
-  private counters: Array<DistinctCounter | undefined> = [];
-
-  /** The first `length` rows of each column of a chunk. */
-  add(columns: readonly ColumnBuffers[], length: number): void {
-    columns.forEach((column, index) => {
-      if (column.storage === 'dict') return;
-      let counter = this.counters[index];
-      if (!counter) {
-        counter = new DistinctCounter();
-        this.counters[index] = counter;
-      }
-      if (column.utf8) counter.addUtf8(column.utf8.bytes, column.utf8.offsets, column.valid, length);
-      else if (column.nums) counter.addNumbers(column.nums, column.valid, length);
-    });
-  }
-
-  reset(index: number, values: Iterable<string>): void {
-    const counter = new DistinctCounter();
-    for (const value of values) counter.addString(value);
-    this.counters[index] = counter;
-  }
-
-  /** Distinct counts by column index; null for a column never counted. */
-  result(): Array<DistinctCount | null> {
-    return this.counters.map((counter) => counter?.result() ?? null);
-  }
 }
 
 /** A column's Arrow field: its storage's type, its Lathe type in the metadata. */

@@ -1,10 +1,11 @@
 /**
  * Distinct counts of a stream of cells, in bounded memory: exact while a hash set fits, a HyperLogLog
- * estimate after. The import counts every column's values with it as chunks are written
- * (`chunk-writer.ts`), on the data worker or on its chunk worker, which loads only this, Arrow and the
- * hash: nothing here depends on the rest of the data code.
+ * estimate after. The import counts every column's values with it as its chunks fill
+ * (`ColumnDistinctCounts`, used by `TableEncoder` on the data worker); nothing here depends on the
+ * rest of the data code but the shape of a chunk's column buffers.
  */
 import { LatheError } from '../errors';
+import type { ColumnBuffers } from './chunk-writer';
 
 /** Distinct values a `DistinctCounter` keeps exactly before it switches to an estimate. */
 export const DISTINCT_EXACT_LIMIT = 100_000;
@@ -495,5 +496,39 @@ export class DistinctCounter {
     if (this.#zero) add(0, 0);
     this.#sketch = sketch;
     this.#keys = null;
+  }
+}
+
+/**
+ * Each column's distinct count over the chunks it is given, in a non-dictionary storage (a
+ * dictionary counts its own categories); `reset` starts one again from given values, for a
+ * categorical column that turned text.
+ */
+export class ColumnDistinctCounts {
+  private counters: Array<DistinctCounter | undefined> = [];
+
+  /** The first `length` rows of each column of a chunk. */
+  add(columns: readonly ColumnBuffers[], length: number): void {
+    columns.forEach((column, index) => {
+      if (column.storage === 'dict') return;
+      let counter = this.counters[index];
+      if (!counter) {
+        counter = new DistinctCounter();
+        this.counters[index] = counter;
+      }
+      if (column.utf8) counter.addUtf8(column.utf8.bytes, column.utf8.offsets, column.valid, length);
+      else if (column.nums) counter.addNumbers(column.nums, column.valid, length);
+    });
+  }
+
+  reset(index: number, values: Iterable<string>): void {
+    const counter = new DistinctCounter();
+    for (const value of values) counter.addString(value);
+    this.counters[index] = counter;
+  }
+
+  /** Distinct counts by column index; null for a column never counted. */
+  result(): Array<DistinctCount | null> {
+    return this.counters.map((counter) => counter?.result() ?? null);
   }
 }

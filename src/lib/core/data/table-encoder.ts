@@ -37,7 +37,6 @@ import { sha256Hex } from '../hash';
 import type { ColumnSchema, ColumnType } from '../records';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS, contentHashOf, type ArrowChunk } from './arrow';
 import {
-  ColumnDistinctCounts,
   LocalChunkWriter,
   bitmapOf,
   fieldOf,
@@ -57,7 +56,7 @@ import {
   parseIsoDateBytes,
   parseIsoDateTime
 } from './infer';
-import type { DistinctCount } from './distinct-counter';
+import { ColumnDistinctCounts, type DistinctCount } from './distinct-counter';
 import {
   ByteSet,
   Utf8Buffer,
