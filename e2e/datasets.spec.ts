@@ -104,19 +104,27 @@ test('a chunk worker that cannot start does not stop a large import: the data wo
 test('a chunk worker that dies during a large import fails it with a clear error, and nothing is stored', async ({
   page
 }) => {
-  // The real script, which dies once it has written two chunks (its replies go out on message ports):
-  // mid-import, whatever the machine's speed.
-  const dieAfterTwoChunks = `{
-    const post = MessagePort.prototype.postMessage;
-    let replies = 0;
-    MessagePort.prototype.postMessage = function (...args) {
-      post.apply(this, args);
-      if (++replies === 2) setTimeout(() => { throw new Error('chunk worker lost'); });
+  // The data worker's real script, in which the chunk worker dies once it has sent back two large
+  // chunks (over 1 MB: not the warm-up's, which are small): mid-import, whatever the machine's speed.
+  // The data worker sees what it would see of a crash: an error event, and no more answers.
+  const chunkWorkerDiesAfterTwoChunks = `{
+    const RealWorker = self.Worker;
+    self.Worker = class extends RealWorker {
+      constructor(url, options) {
+        super(url, options);
+        if (options?.name !== 'chunk') return;
+        let large = 0;
+        this.addEventListener('message', (event) => {
+          if (!(event.data?.value?.data?.byteLength > 1_000_000) || ++large !== 2) return;
+          this.terminate();
+          this.dispatchEvent(new ErrorEvent('error', { message: 'chunk worker lost' }));
+        });
+      }
     };
   }\n`;
-  await page.context().route(/chunk\.worker[^/]*\.js/, async (route) => {
+  await page.context().route(/data\.worker[^/]*\.js/, async (route) => {
     const response = await route.fetch();
-    await route.fulfill({ response, body: dieAfterTwoChunks + (await response.text()) });
+    await route.fulfill({ response, body: chunkWorkerDiesAfterTwoChunks + (await response.text()) });
   });
   const studio = new Studio(page);
   await studio.importSample('Iris');
