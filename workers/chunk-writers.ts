@@ -7,16 +7,23 @@
  * Started with an import instead, it would load late: a nested worker's code arrives through its
  * parent's event loop, which a busy import turns only between pieces of the file.
  *
- * A chunk is sent the moment it is full, even to a worker still loading (the browser holds the
- * message until it runs): waiting for an answer first would wait for the data worker's next turn of
- * its event loop, which a cold import reaches only after several pieces of the file. One that dies
- * during an import fails that import with `worker_crashed` (nothing is stored), and the next import
- * spawns a new one; one that never starts (no answer to a ping within `START_TIMEOUT_MS`) fails its
- * import the same way, and later imports write their own chunks.
+ * Once the worker has answered a ping, a chunk is sent the moment it is full: a per-import handshake
+ * would wait for the data worker's next turn of its event loop, which a busy import reaches only
+ * after several pieces of the file. Before that (an import racing the warm-up that starts it), writes
+ * wait for the answer, and a worker that never starts (an error, or no answer within
+ * `START_TIMEOUT_MS`) leaves them, and later imports, to the data worker. One that dies during an
+ * import fails that import with `worker_crashed` (nothing is stored), and the next import spawns a
+ * new one.
  */
 import { transfer, wrap, type Endpoint, type Remote } from 'comlink';
 import { LatheError } from '../src/lib/core/errors';
-import { LocalChunkWriter, buffersOf, type ChunkWriter } from '../src/lib/core/data/chunk-writer';
+import {
+  LocalChunkWriter,
+  buffersOf,
+  type ChunkWriter,
+  type ColumnBuffers,
+  type WrittenChunk
+} from '../src/lib/core/data/chunk-writer';
 import type { ChunkWorkerApi } from './chunk.worker';
 
 /** Files smaller than this write their few chunks in place: a second worker would not pay for itself. */
@@ -26,25 +33,43 @@ const START_TIMEOUT_MS = 30_000;
 /**
  * A `ChunkWriter` whose writes happen on the chunk worker behind `api`: each write's buffers are
  * transferred, not copied, and its result comes back the same way. Every write still waiting rejects
- * when `lost` does (the worker died).
+ * when `lost` does (the worker died). Until the worker has answered its first ping (`started`), a
+ * write waits for `ready`: a worker that never starts leaves the import's chunks to be written here.
  */
 export class RemoteChunkWriter implements ChunkWriter {
+  private local: LocalChunkWriter | undefined;
+
   constructor(
     private readonly api: Remote<ChunkWorkerApi> | ChunkWorkerApi,
-    private readonly lost: Promise<never>
+    private readonly lost: Promise<never>,
+    private readonly ready: Promise<boolean> = Promise.resolve(true),
+    private readonly started: () => boolean = () => true
   ) {}
 
-  write: ChunkWriter['write'] = (columns, length) =>
-    Promise.race([this.api.write(transfer(columns, buffersOf(columns)), length), this.lost]);
+  write: ChunkWriter['write'] = (columns, length) => {
+    if (this.local) return this.local.write(columns, length);
+    if (this.started()) return this.post(columns, length);
+    return this.ready.then((ok) => {
+      if (!ok) this.local ??= new LocalChunkWriter();
+      return this.local ? this.local.write(columns, length) : this.post(columns, length);
+    });
+  };
 
   /** The worker keeps nothing of an import's. */
   close(): void {}
+
+  private post(columns: ColumnBuffers[], length: number): Promise<WrittenChunk> {
+    return Promise.race([this.api.write(transfer(columns, buffersOf(columns)), length), this.lost]);
+  }
 }
 
 interface ChunkWorkerHandle {
   worker: Worker;
   api: Remote<ChunkWorkerApi>;
   lost: Promise<never>;
+  /** True once the worker has answered a ping; false if it failed or timed out first. */
+  ready: Promise<boolean>;
+  started: boolean;
 }
 
 let current: ChunkWorkerHandle | undefined;
@@ -56,19 +81,22 @@ function spawnChunkWorker(): ChunkWorkerHandle {
   let fail: (err: Error) => void = () => undefined;
   const lost = new Promise<never>((_, reject) => (fail = reject));
   lost.catch(() => undefined);
+  let settle: (ok: boolean) => void = () => undefined;
   const handle: ChunkWorkerHandle = {
     worker,
     api: wrap<ChunkWorkerApi>(worker as unknown as Endpoint),
-    lost
+    lost,
+    ready: new Promise<boolean>((resolve) => (settle = resolve)),
+    started: false
   };
-  let started = false;
   const stop = (reason: string): void => {
+    settle(false);
     fail(new LatheError('worker_crashed', `the import's chunk writer (a helper worker) ${reason}`));
     if (current === handle) current = undefined;
     worker.terminate();
   };
   const onError = (event: Event): void => {
-    if (!started) unavailable = true;
+    if (!handle.started) unavailable = true;
     stop(`stopped${event instanceof ErrorEvent && event.message ? `: ${event.message}` : ''}`);
   };
   worker.addEventListener('error', onError);
@@ -79,7 +107,10 @@ function spawnChunkWorker(): ChunkWorkerHandle {
   }, START_TIMEOUT_MS);
   void handle.api
     .ping()
-    .then(() => (started = true))
+    .then(() => {
+      handle.started = true;
+      settle(true);
+    })
     .catch(() => undefined)
     .finally(() => clearTimeout(timer));
   return handle;
@@ -101,7 +132,8 @@ function openRemoteWriter(fileName: string): ChunkWriter {
     );
   });
   lost.catch(() => undefined);
-  return new RemoteChunkWriter(current.api, lost);
+  const handle = current;
+  return new RemoteChunkWriter(handle.api, lost, handle.ready, () => handle.started);
 }
 
 /**

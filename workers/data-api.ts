@@ -17,11 +17,13 @@ export type IngestFileOptions = Pick<IngestOptions, 'header' | 'raggedRows' | 'd
 };
 
 export interface DataWorkerApi extends DataInsightsApi {
-  /**
-   * Answers once the worker is ready for a file (its warm-up import, a fraction of a second after it
-   * starts, is over); the client uses it to tell a live worker from a hung one.
-   */
+  /** Answers at once; the client uses it to tell a live worker from a hung one. */
   ping(): Promise<'pong'>;
+  /**
+   * Warms the import's code up (`warmUpIngest`, a fraction of a second) unless an import has already
+   * begun, and resolves once that is over. The studio asks for it once its own start-up is done.
+   */
+  warmUp(): Promise<void>;
   /**
    * Reads a CSV, TSV, JSON, NDJSON, Arrow IPC, Parquet or image-ZIP file into typed Arrow chunks
    * (format from magic bytes, then the name). Progress comes back through `onProgress`, which must be

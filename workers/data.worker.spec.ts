@@ -39,6 +39,30 @@ describe('data worker API', () => {
     expect(await connect(createDataWorkerApi()).ping()).toBe('pong');
   });
 
+  it('warms up when asked, not on ping, and not once an import has begun', async () => {
+    let warmUps = 0;
+    let finish: () => void = () => undefined;
+    const api = connect(
+      createDataWorkerApi(() => {
+        warmUps++;
+        return new Promise<void>((resolve) => (finish = resolve));
+      })
+    );
+    // A warm-up still running does not hold ping, which tells a live worker from a hung one.
+    const warming = api.warmUp();
+    expect(await api.ping()).toBe('pong');
+    expect(warmUps).toBe(1);
+    finish();
+    await warming;
+    const busy = connect(createDataWorkerApi(async () => void warmUps++));
+    await busy.ingestFile(
+      new Blob(['a\n1\n']) as File,
+      proxy(() => undefined)
+    );
+    await busy.warmUp();
+    expect(warmUps).toBe(1);
+  });
+
   it('ingests a file, reports progress through a proxy and transfers the chunk buffers', async () => {
     const real = createDataWorkerApi();
     let returned: IngestResult | undefined;

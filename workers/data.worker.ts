@@ -17,17 +17,19 @@ import type { DataWorkerApi, IngestProgress } from './data-api';
 
 /**
  * @param warmUp starts the worker's warm-up import (see `warmUpIngest`) the first time it is called,
- *   and settles once it is over; `ping` answers after it, so a caller that waits for the worker finds
- *   it ready for a file.
+ *   and settles once it is over.
  */
 export function createDataWorkerApi(warmUp: () => Promise<unknown> = async () => undefined): DataWorkerApi {
   const imports = new Set<AbortController>();
+  /** An import has begun: it warms the code up itself, and a warm-up beside it would only slow it. */
+  let imported = false;
 
   /** Runs one import with its own cancel handle; always releases the progress proxy. */
   async function run(
     onProgress: (progress: IngestProgress) => void,
     work: (signal: AbortSignal, progress: (p: IngestProgress) => void) => Promise<IngestResult>
   ): Promise<IngestResult> {
+    imported = true;
     const controller = new AbortController();
     imports.add(controller);
     try {
@@ -46,8 +48,11 @@ export function createDataWorkerApi(warmUp: () => Promise<unknown> = async () =>
     ...createDataInsightsApi(),
 
     async ping() {
-      await warmUp();
       return 'pong';
+    },
+
+    async warmUp() {
+      if (!imported) await warmUp();
     },
 
     ingestFile(file, onProgress, options = {}) {
@@ -100,10 +105,9 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
   installErrorSerializer();
   // Through the writer a large import gets (starting the chunk worker, where there is one): first a
   // tiny file that takes every branch, then a few MB that V8 compiles the loops on (about 0.1 s of
-  // one core, once), so a first file runs near full speed from its start. Started by the first ping
-  // (the studio's, once it is up) rather than as this module loads: a nested worker started that
-  // early escapes test tools that watch this worker's requests. A failure here would show again in a
-  // real import.
+  // one core, once), so a first file runs near full speed from its start. Started when the studio
+  // asks (`warmUp`, once its own start-up is done) rather than as this module loads, so it does not
+  // compete with the page's start. A failure here would show again in a real import.
   let warmedUp: Promise<unknown> | undefined;
   const warmUp = (): Promise<unknown> => {
     if (!warmedUp) {

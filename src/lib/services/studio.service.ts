@@ -60,9 +60,9 @@ export async function refreshBackend(options: ProbeOptions = {}) {
   }
 }
 
-/** Spawns the data worker and waits until it answers; a failure shows up again at its first real use. */
+/** Spawns the data worker and waits until it has warmed up; a failure shows up again at its first real use. */
 export async function startDataWorker(): Promise<void> {
   await getDataWorker()
-    .ping()
+    .warmUp()
     .catch(() => undefined);
 }

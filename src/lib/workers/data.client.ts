@@ -24,6 +24,8 @@ const INSIGHT_TIMEOUT_MS = 300_000;
 
 export interface DataWorkerClient {
   ping(): Promise<'pong'>;
+  /** See `DataWorkerApi.warmUp`; without a timeout: nothing but the studio's start-up waits for it. */
+  warmUp(): Promise<void>;
   /**
    * Imports a file (CSV, TSV, JSON, NDJSON, Arrow, Parquet, image ZIP) in the worker. `signal`
    * rejects the call at once (`worker_call_aborted`) and asks the worker to stop reading. Other
@@ -72,6 +74,7 @@ function spawnDataWorker(): Worker {
 export function createDataWorkerClient(client: WorkerClient<DataWorkerApi>): DataWorkerClient {
   return {
     ping: () => client.call((api) => api.ping(), { timeoutMs: PING_TIMEOUT_MS }),
+    warmUp: () => client.call((api) => api.warmUp(), { timeoutMs: 0 }),
 
     ingestFile: (file, onProgress, signal, options) =>
       cancellable(client, signal, () =>
