@@ -844,7 +844,7 @@ function warmUpCsv(rows: number): string {
 
 /**
  * Imports `warmUpCsv(rows)` in chunks of `chunkRows`, written by `chunkWriter` (the chunk worker's, so
- * that it warms up too), for the data worker to run when it is first pinged, before any file. V8 compiles an
+ * that it warms up too), for the data worker to run when the studio asks, before any file. V8 compiles an
  * import's loops while its first pieces are read; a branch that had not run by then (the code after
  * a loop, a malformed cell, a missing one) has no type feedback, so the first file to take it sends
  * the compiled code back to the interpreter, to be compiled again. The default, a few kilobytes in
