@@ -25,7 +25,7 @@ function remoteWriters(lost: Promise<never> = NEVER): () => ChunkWriter {
   channels.push(channel);
   expose(chunkWorkerApi, channel.port2);
   const api = wrap<ChunkWorkerApi>(channel.port1);
-  return () => new RemoteChunkWriter(api, lost);
+  return () => new RemoteChunkWriter({ api, ready: Promise.resolve(true), started: true }, lost);
 }
 
 /** A CSV whose columns change as it goes: ints that become floats, categories that become text, an id that repeats. */

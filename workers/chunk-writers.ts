@@ -4,16 +4,15 @@
  * worker itself otherwise. One chunk worker serves every import; it starts with the data worker (whose
  * warm-up import asks for it) on a machine with more than one core, and again with the next import
  * if it died.
- * Started with an import instead, it would load late: a nested worker's code arrives through its
- * parent's event loop, which a busy import turns only between pieces of the file.
  *
- * Once the worker has answered a ping, a chunk is sent the moment it is full: a per-import handshake
- * would wait for the data worker's next turn of its event loop, which a busy import reaches only
- * after several pieces of the file. Before that (an import racing the warm-up that starts it), writes
- * wait for the answer, and a worker that never starts (an error, or no answer within
- * `START_TIMEOUT_MS`) leaves them, and later imports, to the data worker. One that dies during an
- * import fails that import with `worker_crashed` (nothing is stored), and the next import spawns a
- * new one.
+ * Anything that waits for the data worker's event loop waits long during an import, which turns it
+ * only between pieces of the file. So the chunk worker is not started by an import (a nested worker's
+ * code arrives through its parent's event loop), and once it has answered a ping a chunk is sent the
+ * moment it is full, with no per-import handshake. Before that (an import racing the warm-up that
+ * starts it), writes wait for the answer, and a worker that never starts (an error, or no answer
+ * within `START_TIMEOUT_MS`) leaves them, and later imports, to the data worker. One that dies during
+ * an import fails that import with `worker_crashed` (nothing is stored), and the next import spawns
+ * a new one.
  */
 import { transfer, wrap, type Endpoint, type Remote } from 'comlink';
 import { LatheError } from '../src/lib/core/errors';
@@ -30,46 +29,50 @@ import type { ChunkWorkerApi } from './chunk.worker';
 export const CHUNK_WORKER_MIN_BYTES = 16 * 1024 * 1024;
 const START_TIMEOUT_MS = 30_000;
 
+/** What a writer needs of a chunk worker. */
+export interface ChunkWorkerLink {
+  api: Remote<ChunkWorkerApi> | ChunkWorkerApi;
+  /** True once the worker has answered a ping; false if it failed or timed out first. */
+  ready: Promise<boolean>;
+  /** `ready` has resolved true. */
+  started: boolean;
+}
+
 /**
- * A `ChunkWriter` whose writes happen on the chunk worker behind `api`: each write's buffers are
+ * A `ChunkWriter` whose writes happen on the chunk worker behind `link`: each write's buffers are
  * transferred, not copied, and its result comes back the same way. Every write still waiting rejects
- * when `lost` does (the worker died). Until the worker has answered its first ping (`started`), a
- * write waits for `ready`: a worker that never starts leaves the import's chunks to be written here.
+ * when `lost` does (the worker died). Until the worker has started, a write waits for it: a worker
+ * that never starts leaves the import's chunks to be written here.
  */
 export class RemoteChunkWriter implements ChunkWriter {
   private local: LocalChunkWriter | undefined;
 
   constructor(
-    private readonly api: Remote<ChunkWorkerApi> | ChunkWorkerApi,
-    private readonly lost: Promise<never>,
-    private readonly ready: Promise<boolean> = Promise.resolve(true),
-    private readonly started: () => boolean = () => true
+    private readonly link: ChunkWorkerLink,
+    private readonly lost: Promise<never>
   ) {}
 
-  write: ChunkWriter['write'] = (columns, length) => {
+  write(columns: ColumnBuffers[], length: number): Promise<WrittenChunk> {
     if (this.local) return this.local.write(columns, length);
-    if (this.started()) return this.post(columns, length);
-    return this.ready.then((ok) => {
+    if (this.link.started) return this.post(columns, length);
+    return this.link.ready.then((ok) => {
       if (!ok) this.local ??= new LocalChunkWriter();
       return this.local ? this.local.write(columns, length) : this.post(columns, length);
     });
-  };
+  }
 
   /** The worker keeps nothing of an import's. */
   close(): void {}
 
   private post(columns: ColumnBuffers[], length: number): Promise<WrittenChunk> {
-    return Promise.race([this.api.write(transfer(columns, buffersOf(columns)), length), this.lost]);
+    return Promise.race([this.link.api.write(transfer(columns, buffersOf(columns)), length), this.lost]);
   }
 }
 
-interface ChunkWorkerHandle {
+interface ChunkWorkerHandle extends ChunkWorkerLink {
   worker: Worker;
   api: Remote<ChunkWorkerApi>;
   lost: Promise<never>;
-  /** True once the worker has answered a ping; false if it failed or timed out first. */
-  ready: Promise<boolean>;
-  started: boolean;
 }
 
 let current: ChunkWorkerHandle | undefined;
@@ -132,8 +135,7 @@ function openRemoteWriter(fileName: string): ChunkWriter {
     );
   });
   lost.catch(() => undefined);
-  const handle = current;
-  return new RemoteChunkWriter(handle.api, lost, handle.ready, () => handle.started);
+  return new RemoteChunkWriter(current, lost);
 }
 
 /**

@@ -103,19 +103,15 @@ function releaseCallback(callback: unknown): void {
 // Exposed only when running as a worker, so the spec can import this module in Node.
 if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
   installErrorSerializer();
-  // Through the writer a large import gets (starting the chunk worker, where there is one): first a
-  // tiny file that takes every branch, then a few MB that V8 compiles the loops on (about 0.1 s of
-  // one core, once), so a first file runs near full speed from its start. Started when the studio
-  // asks (`warmUp`, once its own start-up is done) rather than as this module loads, so it does not
-  // compete with the page's start. A failure here would show again in a real import.
+  // Through the writer a large import gets (starting the chunk worker, where there is one), so a
+  // first file runs near full speed from its start (see `warmUpIngest`). Started when the studio asks
+  // (`warmUp`, once its own start-up is done) rather than as this module loads, so it does not compete
+  // with the page's start. A failure here would show again in a real import.
   let warmedUp: Promise<unknown> | undefined;
   const warmUp = (): Promise<unknown> => {
-    if (!warmedUp) {
-      const writer = chunkWriterFor(CHUNK_WORKER_MIN_BYTES, undefined, 'warm-up.csv');
-      warmedUp = warmUpIngest(writer)
-        .then(() => warmUpIngest(writer, 40_000, 8000))
-        .catch(() => undefined);
-    }
+    warmedUp ??= warmUpIngest(chunkWriterFor(CHUNK_WORKER_MIN_BYTES, undefined, 'warm-up.csv')).catch(
+      (err: unknown) => console.warn('The data worker’s warm-up import failed:', err)
+    );
     return warmedUp;
   };
   expose(createDataWorkerApi(warmUp));

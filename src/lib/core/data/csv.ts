@@ -492,19 +492,29 @@ let primed = false;
 function primeByteTokenizer(): void {
   if (primed) return;
   primed = true;
-  const ignore = (): void => undefined;
   for (let cut = 1; cut < PRIMER.length; cut++) {
-    const tokenizer = new CsvByteTokenizer(',', ignore);
+    const tokenizer = new CsvByteTokenizer(',', DISCARD_BATCHES);
     tokenizer.push(PRIMER.subarray(0, cut));
     tokenizer.push(PRIMER.subarray(cut));
     tokenizer.end();
   }
 }
 
+/**
+ * Where a byte tokenizer hands its batches: its parser, or nothing. An object rather than a closure
+ * per parser: V8 inlines the target into the compiled byte loop, and code that inlined a closure is
+ * thrown away once that closure is garbage (after every import).
+ */
+interface BatchTarget {
+  acceptBatch(batch: CsvByteBatch): void;
+}
+
+const DISCARD_BATCHES: BatchTarget = { acceptBatch: () => undefined };
+
 /** `CsvTokenizer` over UTF-8 bytes, handing on the records of each piece as one batch; see the comment above. */
 class CsvByteTokenizer {
   private readonly delimiter: number;
-  private readonly onBatch: (batch: CsvByteBatch) => void;
+  private readonly target: BatchTarget;
   private state: TokenizerState = FIELD_START;
   /** The current field has bytes from earlier pieces, or before doubled quotes, in `open`. */
   private hasOpen = false;
@@ -524,9 +534,9 @@ class CsvByteTokenizer {
   /** The largest of them: a byte above it (most text) is ordinary without a look at the table. */
   private readonly maxStop: number;
 
-  constructor(delimiter: CsvDelimiter, onBatch: (batch: CsvByteBatch) => void) {
+  constructor(delimiter: CsvDelimiter, target: BatchTarget) {
     this.delimiter = delimiter.charCodeAt(0);
-    this.onBatch = onBatch;
+    this.target = target;
     this.stops[this.delimiter] = 1;
     this.stops[CR] = 1;
     this.stops[LF] = 1;
@@ -772,7 +782,7 @@ class CsvByteTokenizer {
     const batch = this.batch;
     // Padding appends fields; the open record's are the ones before.
     const fields = batch.fields;
-    if (batch.rows > 0) this.onBatch(batch);
+    if (batch.rows > 0) this.target.acceptBatch(batch);
     const first = this.recordFirst;
     const count = fields - first;
     const carry = this.carry;
@@ -1126,9 +1136,7 @@ export class CsvParser {
     this.sample = '';
     if (bytes) {
       primeByteTokenizer();
-      this.byteTokenizer = new CsvByteTokenizer(this.sniffed, (batch) => {
-        this.acceptBatch(batch);
-      });
+      this.byteTokenizer = new CsvByteTokenizer(this.sniffed, this);
       this.byteTokenizer.push(bytes);
       return this.takeCompleted();
     }
@@ -1152,8 +1160,8 @@ export class CsvParser {
 
   private readonly batchRow = new BatchRow();
 
-  /** The header and width rules for every record of a batch, then on to the sink. */
-  private acceptBatch(batch: CsvByteBatch): void {
+  /** The byte tokenizer's batches (see `BatchTarget`): the header and width rules for every record, then on to the sink. */
+  acceptBatch(batch: CsvByteBatch): void {
     const row = this.batchRow;
     row.batch = batch;
     const width = this.headerFields?.length ?? -1;

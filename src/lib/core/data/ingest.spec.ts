@@ -443,7 +443,10 @@ describe('readPieces with recycled buffers', () => {
 
 describe('warmUpIngest', () => {
   it('imports a column of every type, with missing and malformed cells, in several chunks after its sample', async () => {
-    const result = await warmUpIngest();
+    const [result, large] = await warmUpIngest();
+    if (!result || !large) throw new Error('two warm-up imports expected');
+    expect(large.rowCount).toBe(120_000);
+    expect(large.chunks.length).toBeGreaterThan(10);
     expect(result.rowCount).toBe(200);
     expect(result.chunks.length).toBeGreaterThan(4);
     expect(Object.fromEntries(result.columns.map((c) => [c.name, c.type]))).toEqual({
@@ -454,7 +457,9 @@ describe('warmUpIngest', () => {
       flag: 'boolean',
       day: 'date',
       when: 'datetime',
-      note: 'text'
+      note: 'text',
+      city: 'categorical',
+      score: 'float'
     });
     expect(result.report.malformed.map((m) => m.column)).toEqual(['x']);
     expect(result.columns.find((c) => c.name === 'n')?.missing).toBeGreaterThan(0);

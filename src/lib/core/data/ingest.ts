@@ -15,13 +15,14 @@
  */
 import { LatheError } from '../errors';
 import type { ColumnSchema } from '../records';
-import type { ArrowChunk } from './arrow';
+import { DEFAULT_CHUNK_ROWS, type ArrowChunk } from './arrow';
 import type { ChunkWriter } from './chunk-writer';
-import { CsvParser, type CsvDelimiter } from './csv';
+import { CsvParser, type CsvByteBatch, type CsvByteSink, type CsvDelimiter } from './csv';
 import { ENCODING_SAMPLE_BYTES, detectEncoding, encodingLabel, type TextEncodingName } from './encoding';
 import { detectFormat, type DatasetFormat } from './formats';
 import {
   MAX_PENDING_CHUNKS,
+  SAMPLE_ROWS,
   TableEncoder,
   TableRestartError,
   type ColumnHint,
@@ -212,8 +213,11 @@ export class IngestContext {
       fileName: this.fileName,
       hints,
       canRestart,
-      maxChunkRows: this.options.chunkRows,
-      sampleRows: this.options.sampleRows
+      // Numbers always, defaults included: an options object whose fields change representation
+      // between imports (a number in the warm-up, undefined later) sends compiled code back to the
+      // interpreter.
+      maxChunkRows: this.options.chunkRows ?? DEFAULT_CHUNK_ROWS,
+      sampleRows: this.options.sampleRows ?? SAMPLE_ROWS
     });
     return this.encoder;
   }
@@ -578,6 +582,26 @@ function incompleteTail(bytes: Uint8Array): number {
   return 0;
 }
 
+/**
+ * A CSV pass's parser batches into its encoder, made with the first batch (the header is known by
+ * then). A class rather than a closure per import: V8 inlines the sink into the parser's compiled
+ * loop, and code that inlined a closure is thrown away once that closure is garbage.
+ */
+class EncoderSink implements CsvByteSink {
+  encoder: TableEncoder | undefined;
+
+  constructor(
+    private readonly ctx: IngestContext,
+    private readonly parser: CsvParser,
+    private readonly state: PassState
+  ) {}
+
+  batch(batch: CsvByteBatch): void {
+    this.encoder ??= this.ctx.newEncoder(this.parser.header ?? [], this.state.hints, this.state.canRestart);
+    this.encoder.pushBatch(batch);
+  }
+}
+
 /** Reads CSV or TSV from a stream into the encoder. */
 async function readCsv(
   ctx: IngestContext,
@@ -593,21 +617,16 @@ async function readCsv(
     raggedRows: options.raggedRows
   });
   const text: { encoding?: TextEncodingName; warnings: string[] } = { warnings: [] };
-  let encoder: TableEncoder | undefined;
   // Rows go from the tokenizer to the encoder as byte ranges: no string per cell.
-  parser.sendTo({
-    batch(batch) {
-      encoder ??= ctx.newEncoder(parser.header ?? [], state.hints, state.canRestart);
-      encoder.pushBatch(batch);
-    }
-  });
+  const sink = new EncoderSink(ctx, parser, state);
+  parser.sendTo(sink);
   // The parser copies what it keeps of a piece, so the pieces can be read into two recycled buffers.
   for await (const piece of decodeUtf8(ctx, ctx.pieces(stream, true), state, text)) {
     parser.pushBytes(piece);
     ctx.progress();
   }
   parser.end();
-  encoder ??= ctx.newEncoder(parser.header ?? [], state.hints, state.canRestart);
+  const encoder = sink.encoder ?? ctx.newEncoder(parser.header ?? [], state.hints, state.canRestart);
   const report: Partial<IngestReport> = { encoding: text.encoding };
   if (options.raggedRows === 'pad') report.raggedRows = parser.raggedRows;
   return ctx.finish(encoder, format, { warnings: [...text.warnings, ...parser.warnings], report });
@@ -823,42 +842,68 @@ export async function ingestImageFolder(
  * doubled quotes and line breaks: what `warmUpIngest` imports.
  */
 function warmUpCsv(rows: number): string {
-  const lines = ['n,x,key,cat,flag,day,when,note'];
+  const lines = ['n,x,key,cat,flag,day,when,note,city,score'];
   for (let r = 0; r < rows; r++) {
     const odd = r % 13 === 5;
-    lines.push(
-      [
-        odd ? '' : String(r % 50),
-        r % 40 === 5 ? '"1,04"' : odd ? 'n/a' : r % 7 === 0 ? String(r) : `${r}.${r % 10}5`,
-        `K${r}`,
-        `c${r % 3}`,
-        r % 2 === 0 ? 'true' : 'false',
-        odd ? 'NA' : `2024-01-${String((r % 28) + 1).padStart(2, '0')}`,
-        `2024-02-03T10:${String(r % 60).padStart(2, '0')}:00Z`,
-        r % 4 === 0 ? `"a, ""b""\nc ${r}"` : `plain ${r}`
-      ].join(',')
-    );
+    const cells = [
+      odd ? '' : String(r % 50),
+      r % 40 === 5 ? '"1,04"' : odd ? 'n/a' : r % 7 === 0 ? String(r) : `${r}.${r % 10}5`,
+      `K${r}`,
+      `c${r % 3}`,
+      r % 2 === 0 ? 'true' : 'false',
+      odd ? 'NA' : `2024-01-${String((r % 28) + 1).padStart(2, '0')}`,
+      `2024-02-03T10:${String(r % 60).padStart(2, '0')}:00Z`,
+      r % 4 === 0
+        ? `"a, ""b""\nc ${r}"`
+        : r % 4 === 2
+          ? `Zürich café: a note longer than most (${r})`
+          : `plain ${r}`,
+      `city_${r % 11}`,
+      `${r % 2 ? '-' : ''}${(r % 997) / 8}`
+    ];
+    // Every third row quotes each of its cells, as some writers do.
+    lines.push((r % 3 === 1 ? cells.map((c) => (c.startsWith('"') ? c : `"${c}"`)) : cells).join(','));
   }
   return `${lines.join('\r\n')}\r\n`;
 }
 
+/** One import of `warmUpIngest`: `warmUpCsv(rows)` in chunks of `chunkRows`, types from `sampleRows`. */
+export interface WarmUpStage {
+  rows: number;
+  chunkRows: number;
+  sampleRows: number;
+}
+
 /**
- * Imports `warmUpCsv(rows)` in chunks of `chunkRows`, written by `chunkWriter` (the chunk worker's, so
- * that it warms up too), for the data worker to run when the studio asks, before any file. V8 compiles an
- * import's loops while its first pieces are read; a branch that had not run by then (the code after
- * a loop, a malformed cell, a missing one) has no type feedback, so the first file to take it sends
- * the compiled code back to the interpreter, to be compiled again. The default, a few kilobytes in
- * tiny chunks, runs every branch first; a larger one then has V8 compile the loops ahead of time.
+ * What `warmUpIngest` imports: a few kilobytes in tiny chunks, which runs every branch; then about
+ * 10 MB with a full-size type sample, on which V8 compiles the loops (about 0.2 s of one core, once).
  */
-export function warmUpIngest(
+export const WARM_UP_STAGES: readonly WarmUpStage[] = [
+  { rows: 200, chunkRows: 32, sampleRows: 40 },
+  { rows: 120_000, chunkRows: 8000, sampleRows: SAMPLE_ROWS }
+];
+
+/**
+ * Imports `warmUpCsv` once per stage, the chunks written by `chunkWriter` (the chunk worker's, so that
+ * it warms up too), for the data worker to run when the studio asks, before any file. V8 compiles an
+ * import's loops while its first pieces are read; a branch that had not run by then (the code after
+ * a loop, a malformed cell, a missing one, a long or non-ASCII text) has no type feedback, so the
+ * first file to take it sends the compiled code back to the interpreter, to be compiled again, on a
+ * core the import needed (`--trace-deopt`).
+ */
+export async function warmUpIngest(
   chunkWriter?: () => ChunkWriter,
-  rows = 200,
-  chunkRows = 32
-): Promise<IngestResult> {
-  const text = warmUpCsv(rows);
-  return ingestSource(blobSource(new Blob([text]), 'warm-up.csv'), {
-    sampleRows: 40,
-    chunkRows,
-    ...(chunkWriter ? { chunkWriter } : {})
-  });
+  stages: readonly WarmUpStage[] = WARM_UP_STAGES
+): Promise<IngestResult[]> {
+  const results: IngestResult[] = [];
+  for (const { rows, chunkRows, sampleRows } of stages) {
+    results.push(
+      await ingestSource(blobSource(new Blob([warmUpCsv(rows)]), 'warm-up.csv'), {
+        sampleRows,
+        chunkRows,
+        ...(chunkWriter ? { chunkWriter } : {})
+      })
+    );
+  }
+  return results;
 }
