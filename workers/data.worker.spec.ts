@@ -4,6 +4,7 @@ import { proxy, wrap } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DataWorkerApi, IngestProgress, IngestResult } from './data-api';
 import { createDataWorkerApi } from './data.worker';
+import { warmUpIngest } from '../src/lib/core/data/ingest';
 import { installErrorSerializer } from './error-serializer';
 import { expose } from 'comlink';
 
@@ -61,6 +62,28 @@ describe('data worker API', () => {
     );
     await busy.warmUp();
     expect(warmUps).toBe(1);
+  });
+
+  it('stops a warm-up in progress when an import begins', async () => {
+    let warmUpSignal: AbortSignal | undefined;
+    const api = connect(
+      createDataWorkerApi(async (signal) => {
+        warmUpSignal = signal;
+        await warmUpIngest(undefined, { signal });
+      })
+    );
+    const warming = api.warmUp().then(
+      () => 'finished',
+      (err: unknown) => err
+    );
+    await expect.poll(() => warmUpSignal).toBeDefined();
+    const result = await api.ingestFile(
+      new Blob(['a\n1\n']) as File,
+      proxy(() => undefined)
+    );
+    expect(result.rowCount).toBe(1);
+    expect(warmUpSignal?.aborted).toBe(true);
+    expect(await warming).toMatchObject({ name: 'IngestCancelledError' });
   });
 
   it('ingests a file, reports progress through a proxy and transfers the chunk buffers', async () => {

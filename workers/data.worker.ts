@@ -17,19 +17,24 @@ import type { DataWorkerApi, IngestProgress } from './data-api';
 
 /**
  * @param warmUp starts the worker's warm-up import (see `warmUpIngest`) the first time it is called,
- *   and settles once it is over.
+ *   and settles once it is over or `signal` has stopped it.
  */
-export function createDataWorkerApi(warmUp: () => Promise<unknown> = async () => undefined): DataWorkerApi {
+export function createDataWorkerApi(
+  warmUp: (signal: AbortSignal) => Promise<unknown> = async () => undefined
+): DataWorkerApi {
   const imports = new Set<AbortController>();
-  /** An import has begun: it warms the code up itself, and a warm-up beside it would only slow it. */
-  let imported = false;
+  /**
+   * Aborted when an import begins: the import warms the code up itself, and a warm-up beside it
+   * would only take a core from it.
+   */
+  const warmUpController = new AbortController();
 
   /** Runs one import with its own cancel handle; always releases the progress proxy. */
   async function run(
     onProgress: (progress: IngestProgress) => void,
     work: (signal: AbortSignal, progress: (p: IngestProgress) => void) => Promise<IngestResult>
   ): Promise<IngestResult> {
-    imported = true;
+    warmUpController.abort();
     const controller = new AbortController();
     imports.add(controller);
     try {
@@ -52,7 +57,7 @@ export function createDataWorkerApi(warmUp: () => Promise<unknown> = async () =>
     },
 
     async warmUp() {
-      if (!imported) await warmUp();
+      if (!warmUpController.signal.aborted) await warmUp(warmUpController.signal);
     },
 
     ingestFile(file, onProgress, options = {}) {
@@ -108,10 +113,12 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
   // (`warmUp`, once its own start-up is done) rather than as this module loads, so it does not compete
   // with the page's start. A failure here would show again in a real import.
   let warmedUp: Promise<unknown> | undefined;
-  const warmUp = (): Promise<unknown> => {
-    warmedUp ??= warmUpIngest(chunkWriterFor(CHUNK_WORKER_MIN_BYTES, undefined, 'warm-up.csv')).catch(
-      (err: unknown) => console.warn('The data worker’s warm-up import failed:', err)
-    );
+  const warmUp = (signal: AbortSignal): Promise<unknown> => {
+    warmedUp ??= warmUpIngest(chunkWriterFor(CHUNK_WORKER_MIN_BYTES, undefined, 'warm-up.csv'), {
+      signal
+    }).catch((err: unknown) => {
+      if (!signal.aborted) console.warn('The data worker’s warm-up import failed:', err);
+    });
     return warmedUp;
   };
   expose(createDataWorkerApi(warmUp));

@@ -889,11 +889,11 @@ export const WARM_UP_STAGES: readonly WarmUpStage[] = [
  * import's loops while its first pieces are read; a branch that had not run by then (the code after
  * a loop, a malformed cell, a missing one, a long or non-ASCII text) has no type feedback, so the
  * first file to take it sends the compiled code back to the interpreter, to be compiled again, on a
- * core the import needed (`--trace-deopt`).
+ * core the import needed (`--trace-deopt`). `signal` stops it (`IngestCancelledError`).
  */
 export async function warmUpIngest(
   chunkWriter?: () => ChunkWriter,
-  stages: readonly WarmUpStage[] = WARM_UP_STAGES
+  { stages = WARM_UP_STAGES, signal }: { stages?: readonly WarmUpStage[]; signal?: AbortSignal } = {}
 ): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
   for (const { rows, chunkRows, sampleRows } of stages) {
@@ -901,7 +901,8 @@ export async function warmUpIngest(
       await ingestSource(blobSource(new Blob([warmUpCsv(rows)]), 'warm-up.csv'), {
         sampleRows,
         chunkRows,
-        ...(chunkWriter ? { chunkWriter } : {})
+        ...(chunkWriter ? { chunkWriter } : {}),
+        ...(signal ? { signal } : {})
       })
     );
   }
