@@ -24,6 +24,10 @@
  * --warm N (1: more runs of the same parser in the same page after the timed cold one; the fastest
  * is reported as `warm`: steady-state throughput, without the start-up of a fresh page, the module
  * and worker loading and the JIT warming up, which the cold run includes for every parser),
+ * --idle S (0: seconds each fresh page sits idle, its start-up done and the file chosen, before the
+ * cold run, for every parser alike: a person takes that long to choose a file, and in that time the
+ * page's and workers' garbage collection returns memory and drops code compiled for objects that no
+ * longer exist; 30 shows a first import as a person would see it),
  * --timeout S (600 per run), --parsers lathe,lathe-one-worker,papaparse,papaparse-count,udsv,udsv-count,
  * --dir PATH (where files are generated),
  * --build DIR (the production build to serve; build/ by default).
@@ -57,6 +61,7 @@ const { values: args } = parseArgs({
     timeout: { type: 'string', default: '600' },
     parsers: { type: 'string', default: PARSERS.join(',') },
     repeat: { type: 'string', default: '3' },
+    idle: { type: 'string', default: '0' },
     warm: { type: 'string', default: '1' },
     dir: { type: 'string', default: path.join(os.tmpdir(), 'lathe-bench-ingest') },
     build: { type: 'string', default: BUILD }
@@ -67,6 +72,7 @@ const bigBytes = Number(args['big-mb']) * 1e6;
 const timeoutMs = Number(args.timeout) * 1000;
 const repeat = Math.max(1, Number(args.repeat) || 1);
 const warmRuns = Math.max(0, Number(args.warm) || 0);
+const idleMs = Math.max(0, Number(args.idle) || 0) * 1000;
 const parsers = args.parsers.split(',').filter((p) => PARSERS.includes(p));
 const PARQUET = path.join(ROOT, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
 
@@ -276,6 +282,7 @@ async function runOne(context, origin, file, parser, { sampleMemory = false, war
   const { page, logs } = await openPage(context, origin);
   try {
     await page.setInputFiles('#bench-file', file);
+    if (idleMs > 0) await page.waitForTimeout(idleMs);
     let memory = null;
     let sampler;
     if (sampleMemory) {
@@ -388,6 +395,7 @@ async function main() {
       'summary: lathe ÷ each other parser, in MB/s, cold and warm, per file.',
       'cpu: user + system time of the Chromium renderer processes (page and workers) over the run, from /proc; mbPerCpuSec = MB / CPU seconds, less sensitive than MB/s to other load on the machine.',
       `repeat: ${repeat} run(s) per parser and file, each in a fresh page; the fastest is reported.`,
+      `idle: each page sat idle ${idleMs / 1000} s, its start-up done and the file chosen, before its cold run.`,
       'page cache: before each cold run the script reads the file through once, so every parser reads it from memory, not from disk.',
       `warm: ${warmRuns} more run(s) in the same page after each cold run; the fastest is reported as warm (steady state: no page start-up, module or worker loading, JIT warm-up).`,
       "memory: RSS of this run's Chromium renderer processes (page and workers) from /proc, sampled every 100 ms; it includes the returned Arrow chunks (memory.arrowBytes), which the page holds until it stores them."

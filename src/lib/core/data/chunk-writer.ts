@@ -126,10 +126,18 @@ function arrowTypeOf(storage: Storage, index: number): DataType {
   }
 }
 
+/**
+ * The last batch serialized. V8 throws away code compiled for a class of objects once no object of
+ * that class is left, which an idle worker's garbage collection finds within seconds; kept, Arrow's
+ * classes keep the code the warm-up compiled for the next import.
+ */
+let lastBatch: RecordBatch | undefined;
+
 /** One record batch as an Arrow IPC stream. */
 export function serialize(schema: Schema, children: Data[], length: number): ArrayBuffer {
   const struct = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
-  return ipcStream(new RecordBatch(schema, struct));
+  lastBatch = new RecordBatch(schema, struct);
+  return ipcStream(lastBatch);
 }
 
 /**

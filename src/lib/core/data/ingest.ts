@@ -69,6 +69,8 @@ export interface IngestOptions {
   encoding?: TextEncodingName;
   /** Makes the writer of each table's chunks (one per pass); a `LocalChunkWriter` when not given. */
   chunkWriter?: () => ChunkWriter;
+  /** CSV: the import's working objects (parser, encoder) are put here, for `warmUpIngest` to keep. */
+  retain?: unknown[];
 }
 
 export interface IngestReport {
@@ -619,6 +621,7 @@ async function readCsv(
   const text: { encoding?: TextEncodingName; warnings: string[] } = { warnings: [] };
   // Rows go from the tokenizer to the encoder as byte ranges: no string per cell.
   const sink = new EncoderSink(ctx, parser, state);
+  options.retain?.push(sink);
   parser.sendTo(sink);
   // The parser copies what it keeps of a piece, so the pieces can be read into two recycled buffers.
   for await (const piece of decodeUtf8(ctx, ctx.pieces(stream, true), state, text)) {
@@ -884,6 +887,14 @@ export const WARM_UP_STAGES: readonly WarmUpStage[] = [
 ];
 
 /**
+ * The last warm-up import's working objects (its parser, encoder and what they hold, a few MB). V8
+ * throws away code compiled for a class of objects once no object of that class is left, which an
+ * idle worker's garbage collection finds within seconds of an import; kept, they keep the warm-up's
+ * code for the first file, however long a person takes to choose it.
+ */
+const warmUpObjects: unknown[] = [];
+
+/**
  * Imports `warmUpCsv` once per stage, the chunks written by `chunkWriter` (the chunk worker's, so that
  * it warms up too), for the data worker to run when the studio asks, before any file. V8 compiles an
  * import's loops while its first pieces are read; a branch that had not run by then (the code after
@@ -897,10 +908,12 @@ export async function warmUpIngest(
 ): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
   for (const { rows, chunkRows, sampleRows } of stages) {
+    warmUpObjects.length = 0;
     results.push(
       await ingestSource(blobSource(new Blob([warmUpCsv(rows)]), 'warm-up.csv'), {
         sampleRows,
         chunkRows,
+        retain: warmUpObjects,
         ...(chunkWriter ? { chunkWriter } : {}),
         ...(signal ? { signal } : {})
       })
