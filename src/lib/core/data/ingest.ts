@@ -841,8 +841,9 @@ export async function ingestImageFolder(
 }
 
 /**
- * A small CSV with a column of every type, missing and malformed cells, quoted text with delimiters,
- * doubled quotes and line breaks: what `warmUpIngest` imports.
+ * A CSV with a column of every type, missing and malformed cells, quoted text with delimiters,
+ * doubled quotes and line breaks, long and non-ASCII text, and rows with every cell quoted: what
+ * `warmUpIngest` imports.
  */
 function warmUpCsv(rows: number): string {
   const lines = ['n,x,key,cat,flag,day,when,note,city,score'];
@@ -879,7 +880,7 @@ export interface WarmUpStage {
 
 /**
  * What `warmUpIngest` imports: a few kilobytes in tiny chunks, which runs every branch; then about
- * 10 MB with a full-size type sample, on which V8 compiles the loops (about 0.2 s of one core, once).
+ * 10 MB with a full-size type sample, on which V8 compiles the loops (about 0.3 s of one core, once).
  */
 export const WARM_UP_STAGES: readonly WarmUpStage[] = [
   { rows: 200, chunkRows: 32, sampleRows: 40 },
