@@ -21,7 +21,8 @@ export interface DataWorkerApi extends DataInsightsApi {
   ping(): Promise<'pong'>;
   /**
    * Warms the import's code up (`warmUpIngest`, a fraction of a second) unless an import has already
-   * begun, and resolves once that is over. The studio asks for it once its own start-up is done.
+   * begun, and resolves once that is over; an import that begins stops it. The studio asks for it
+   * once its own start-up is done.
    */
   warmUp(): Promise<void>;
   /**
